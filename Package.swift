@@ -19,13 +19,18 @@ let package = Package(
     targets: [
         // System libraries (Debian: libdnnl-dev, libpng-dev).
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
-        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // libpng's errors longjmp, so a small C target owns every libpng call.
+        .target(name: "CPNGSupport", linkerSettings: [.linkedLibrary("png16")]),
 
         .target(name: "TensorCore", dependencies: ["CDNNL"], swiftSettings: strictSettings),
-        .target(name: "Checkpoint", dependencies: ["TensorCore"], swiftSettings: strictSettings),
+        // Compiled for testing in release too: its tests drive the pickle and zip internals directly,
+        // and the suite runs as `swift test -c release`. Parsing is not a hot path.
+        .target(
+            name: "Checkpoint", dependencies: ["TensorCore"],
+            swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoint"], swiftSettings: strictSettings),
         .target(name: "Interpolation", dependencies: ["Models", "TensorCore"], swiftSettings: strictSettings),
-        .target(name: "MediaIO", dependencies: ["TensorCore", "CPNG"], swiftSettings: strictSettings),
+        .target(name: "MediaIO", dependencies: ["TensorCore", "CPNGSupport"], swiftSettings: strictSettings),
         .target(name: "Metrics", dependencies: ["TensorCore"], swiftSettings: strictSettings),
         .executableTarget(
             name: "tween",
@@ -44,6 +49,6 @@ let package = Package(
             name: "ModelsTests", dependencies: ["Models", "Interpolation", "Checkpoint", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "tween"], swiftSettings: strictSettings),
     ]
 )

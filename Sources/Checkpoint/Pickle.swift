@@ -319,7 +319,7 @@ private struct Machine {
         let length = try readUnsigned(lengthBytes)
         guard length <= UInt64(bytes.count - position) else { throw truncated(Int(clamping: length)) }
         let raw = try readBytes(Int(length))
-        guard let string = String(validating: raw, as: UTF8.self) else { throw error("string is not valid UTF-8") }
+        guard let string = String(strictUTF8: raw) else { throw error("string is not valid UTF-8") }
         return string
     }
 

@@ -38,7 +38,7 @@ public enum TorchCheckpoint {
         case .legacy: return try parseLegacy(data)
         case nil:
             let head = data.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
-            throw CheckpointError("not a PyTorch checkpoint: starts with [\(head)], "
+            throw CheckpointError("not a PyTorch checkpoint: the \(data.count)-byte file starts at offset 0 with [\(head)], "
                                   + "expected a zip header (50 4b 03 04) or a legacy magic pickle (80 xx 8a 0a)")
         }
     }

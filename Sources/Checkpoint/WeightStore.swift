@@ -63,7 +63,7 @@ public struct WeightStore: Sendable {
                 tensors = try SafeTensors.parse(data).tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             } else {
                 let head = data.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
-                throw CheckpointError("unrecognized weights format: starts with [\(head)], expected a torch "
+                throw CheckpointError("unrecognized weights format: the \(data.count)-byte file starts at offset 0 with [\(head)], expected a torch "
                                       + "checkpoint (zip or legacy pickle) or safetensors")
             }
             return try WeightStore(tensors, ignoringPrefixes: ignoringPrefixes)

@@ -83,7 +83,8 @@ struct ZipArchive {
         indexByName[name].map { entries[$0] }
     }
 
-    /// A copy of the bytes of `entry` (indices start at 0).
+    /// A copy of the bytes of `entry` (indices start at 0). `entry` must come from this archive,
+    /// whose initializer checked that its range lies inside the file.
     func contents(of entry: Entry) -> Data {
         let start = data.startIndex + entry.dataOffset
         return Data(data[start..<(start + entry.size)])
@@ -102,7 +103,7 @@ struct ZipArchive {
     private static func locateCentralDirectory(_ reader: LittleEndianReader) throws -> CentralDirectory {
         let fileSize = reader.count
         guard fileSize >= endOfCentralDirectorySize else {
-            throw CheckpointError("zip: file is \(fileSize) bytes, too short for an end-of-central-directory record")
+            throw CheckpointError("zip: file truncated at offset \(fileSize), too short for an end-of-central-directory record")
         }
         // The record is the last thing in the file, followed only by its comment (≤ 65,535 bytes).
         // Requiring the comment to end exactly at end of file rejects truncated archives and stray
@@ -120,8 +121,8 @@ struct ZipArchive {
             candidate -= 1
         }
         guard let eocd else {
-            throw CheckpointError("zip: no end-of-central-directory record in the last \(fileSize - lowest) bytes "
-                                  + "(file is \(fileSize) bytes; truncated?)")
+            throw CheckpointError("zip: no end-of-central-directory record between offset \(lowest) and the end "
+                                  + "of the \(fileSize)-byte file (truncated?)")
         }
         let field = FieldReader(reader: reader, base: eocd, record: "end-of-central-directory record")
         let disk = try field.uint16(4), directoryDisk = try field.uint16(6)
@@ -277,7 +278,7 @@ struct ZipArchive {
         guard let bytes = reader.bytes(at: offset, count: length) else {
             throw CheckpointError("zip: name of \(what) (\(length) bytes at offset \(offset)) runs past the end of the file")
         }
-        guard let name = String(validating: bytes, as: UTF8.self) else {
+        guard let name = String(strictUTF8: bytes) else {
             throw CheckpointError("zip: name of \(what) at offset \(offset) is not valid UTF-8")
         }
         return name
@@ -364,5 +365,16 @@ private struct FieldReader {
             throw CheckpointError("zip: \(record) at offset \(base) has an out-of-range 64-bit value \(value)")
         }
         return Int(value)
+    }
+}
+
+extension String {
+    /// Decodes `bytes` as UTF-8, or returns nil if they are not valid UTF-8 (instead of
+    /// substituting U+FFFD, as `String(decoding:as:)` does). Valid input round-trips exactly,
+    /// so comparing the re-encoded bytes detects any repair.
+    init?(strictUTF8 bytes: [UInt8]) {
+        let decoded = String(decoding: bytes, as: UTF8.self)
+        guard decoded.utf8.elementsEqual(bytes) else { return nil }
+        self = decoded
     }
 }
