@@ -38,11 +38,11 @@ public final class Interpolator: Sendable {
 
     /// Pads and encodes a frame.
     /// - Parameter image: [1, 3, H, W], values in [0, 1].
-    public func prepare(_ image: Tensor) -> PreparedFrame {
+    public func prepare(_ image: Tensor, clock: StageClock? = nil) -> PreparedFrame {
         precondition(image.rank == 4 && image.n == 1 && image.c == 3, "frame must be [1, 3, H, W], got \(image.shape)")
         let size = RIFEv425.paddedSize(height: image.h, width: image.w, scale: scale)
         let padded = paddedBottomRight(image, height: size.height, width: size.width)
-        return PreparedFrame(image: image, padded: padded, features: model.encode(padded))
+        return PreparedFrame(image: image, padded: padded, features: model.encode(padded, clock: clock))
     }
 
     /// When the output should happen, per pixel or for the whole frame.
@@ -75,7 +75,7 @@ public final class Interpolator: Sendable {
     }
 
     /// Runs the network once (no shortcut at t = 0 or 1).
-    public func run(_ a: PreparedFrame, _ b: PreparedFrame, time: Time) -> Result {
+    public func run(_ a: PreparedFrame, _ b: PreparedFrame, time: Time, clock: StageClock? = nil) -> Result {
         precondition(a.image.shape == b.image.shape, "frames differ in size: \(a.image.shape) vs \(b.image.shape)")
         let (ph, pw) = (a.padded.h, a.padded.w)
         let plane: Tensor
@@ -86,7 +86,7 @@ public final class Interpolator: Sendable {
             precondition(map.shape == [1, 1, a.height, a.width], "time map \(map.shape) vs frame \(a.image.shape)")
             plane = paddedByEdge(map, height: ph, width: pw)
         }
-        let out = model(a.padded, b.padded, features0: a.features, features1: b.features, time: plane, scale: scale)
+        let out = model(a.padded, b.padded, features0: a.features, features1: b.features, time: plane, scale: scale, clock: clock)
         return Result(frame: cropped(out.frame, height: a.height, width: a.width), network: out)
     }
 }

@@ -25,23 +25,32 @@ struct BenchCommand: ParsableCommand {
         print("RIFE v4.25, fp32, scale \(scale), t = 0.5, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(runs) runs after 1 warm-up")
         print("| input | padded | pair: 2×Head + net, median | min | net only (Head reused), median | min | peak RSS |")
         print("|---|---|---|---|---|---|---|")
+        var stageTables: [String] = []
         for (w, h) in parsed {
             let frame0 = tiled(a, height: h, width: w), frame1 = tiled(b, height: h, width: w)
             var pair: [Double] = [], net: [Double] = []
+            var stages: [String: [Double]] = [:]
+            var stageOrder: [String] = []
             for i in 0...runs {
+                let clock = StageClock()
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let p0 = interpolator.prepare(frame0), p1 = interpolator.prepare(frame1)
+                let p0 = interpolator.prepare(frame0, clock: clock), p1 = interpolator.prepare(frame1, clock: clock)
                 let t1 = DispatchTime.now().uptimeNanoseconds
-                _ = interpolator.interpolate(p0, p1, t: 0.5)
+                _ = interpolator.run(p0, p1, time: .uniform(0.5), clock: clock)
                 let t2 = DispatchTime.now().uptimeNanoseconds
                 if i > 0 {  // run 0 compiles oneDNN kernels and faults in memory
                     pair.append(Double(t2 - t0) / 1e9)
                     net.append(Double(t2 - t1) / 1e9)
+                    for label in clock.order { stages[label, default: []].append(clock.seconds[label]!) }
+                    stageOrder = clock.order
                 }
             }
+            stageTables.append("\(w)x\(h): " + stageOrder.map { "\($0) \(fmt(median(stages[$0]!) * 1000)) ms" }.joined(separator: ", "))
             let padded = RIFEv425.paddedSize(height: h, width: w, scale: scale)
             print("| \(w)x\(h) | \(padded.width)x\(padded.height) | \(fmt(median(pair))) s | \(fmt(pair.min()!)) s | \(fmt(median(net))) s | \(fmt(net.min()!)) s | \(peakRSSMiB()) MiB |")
         }
+        print("\nper stage, median (head = both frames):")
+        for line in stageTables { print("  " + line) }
     }
 
     private func demoPath(_ name: String) throws -> String {

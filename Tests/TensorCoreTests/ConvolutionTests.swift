@@ -87,3 +87,38 @@ func convTransposeReferenceByHand() {
     let expected: [Float] = [11, 13, 19, 21]  // taps 5, 6, 9, 10 times 2, plus 1
     #expect(y.scalars == expected)
 }
+
+@Test("4x4 s2 p1 transposed conv rewritten as a sub-pixel 3x3 conv matches the reference", arguments: [
+    DeconvCase(c: 1, o: 1, h: 1, w: 1, bias: true),
+    DeconvCase(c: 16, o: 4, h: 7, w: 13, bias: true),
+    DeconvCase(c: 5, o: 52, h: 3, w: 5, bias: true),
+    DeconvCase(c: 32, o: 52, h: 4, w: 8, bias: true),
+])
+func subPixelMatchesReference(_ dc: DeconvCase) {
+    let x = Tensor.random([1, dc.c, dc.h, dc.w], seed: 17)
+    let wgt = Tensor.random([dc.c, dc.o, 4, 4], seed: 18), b = Tensor.random([dc.o], seed: 19)
+    let d = difference(SubPixelConvTranspose(transposedWeight: wgt, bias: b)(x),
+                       Reference.convTranspose2d(x, weight: wgt, bias: b, stride: 2, padding: 1))
+    #expect(d.maxAbs <= kernelTolerance, "\(dc): \(d)")
+}
+
+@Test("channels-last conv2d and ResConv epilogue match the NCHW references", arguments: [
+    ConvCase(c: 28, o: 16, h: 9, w: 13, k: 3, stride: 2, padding: 1, dilation: 1, bias: true, leaky: true),
+    ConvCase(c: 3, o: 5, h: 1, w: 1, k: 3, stride: 1, padding: 1, dilation: 1, bias: true, leaky: false),
+    ConvCase(c: 13, o: 13, h: 7, w: 5, k: 3, stride: 1, padding: 1, dilation: 1, bias: true, leaky: false),
+])
+func channelsLastMatchesReference(_ cc: ConvCase) {
+    let x = Tensor.random([1, cc.c, cc.h, cc.w], seed: 20)
+    let wgt = Tensor.random([cc.o, cc.c, cc.k, cc.k], seed: 21), b = Tensor.random([cc.o], seed: 22)
+    #expect(Tensor(x.channelsLast()) == x)
+    var expected = Reference.conv2d(x, weight: wgt, bias: b, stride: cc.stride, padding: cc.padding)
+    if cc.leaky { expected = Reference.leakyReLU(expected) }
+    let got = conv2d(x.channelsLast(), weight: wgt, bias: b, stride: cc.stride, padding: cc.padding, leakySlope: cc.leaky ? 0.2 : nil)
+    #expect(difference(Tensor(got), expected).maxAbs <= kernelTolerance, "\(cc)")
+    if cc.c == cc.o && cc.stride == 1 {
+        let beta = Tensor.random([1, cc.o, 1, 1], seed: 23)
+        let fused = scaleResidualLeakyReLU(got, beta: beta, residual: x.channelsLast())
+        let ref = Reference.scaleResidualLeakyReLU(expected, beta: beta, residual: x)
+        #expect(difference(Tensor(fused), ref).maxAbs <= kernelTolerance)
+    }
+}

@@ -65,3 +65,17 @@ func warpReferenceByHand() {
     far[0, 0, 0, 3] = -100; far[0, 1, 0, 3] = 100
     #expect(abs(Reference.warp(x, flow: far)[0, 0, 0, 3] - 10) <= eps)
 }
+
+let warpResizeCases: [(Int, Int, Int, Double)] = [
+    (3, 32, 64, 1.0 / 8), (4, 17, 33, 0.25), (8, 64, 128, 1.0 / 16), (3, 13, 7, 0.5), (2, 9, 11, 1), (1, 5, 5, 2),
+]
+
+@Test("warp fused with the downscale equals warp then resize, bit for bit", arguments: warpResizeCases)
+func warpResizeFused(c: Int, h: Int, w: Int, factor: Double) {
+    let x = Tensor.random([1, c, h, w], seed: 30)
+    let flow = Tensor.random([1, 4, h, w], in: -12...12, seed: 31)
+    let fused = warpedResized(x, flow: flow, flowChannel: 2, factor: factor)
+    let twoStep = Reference.resizeBilinear(Reference.warp(x, flow: slicedChannels(flow, 2..<4)), factor: factor)
+    let d = difference(fused, twoStep)
+    #expect(d.maxAbs == 0, "\(c)x\(h)x\(w) ×\(factor): \(d)")
+}

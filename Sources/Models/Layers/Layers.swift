@@ -20,21 +20,28 @@ public struct Conv2DLayer: Sendable {
     public func callAsFunction(_ x: Tensor, leakySlope: Float? = nil) -> Tensor {
         conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, leakySlope: leakySlope)
     }
+
+    public func callAsFunction(_ x: ChannelsLastTensor, leakySlope: Float? = nil) -> ChannelsLastTensor {
+        conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, leakySlope: leakySlope)
+    }
 }
 
 /// `nn.ConvTranspose2d(in, out, 4, 2, 1)` with bias: doubles the resolution.
+/// Runs as the equivalent sub-pixel 3×3 convolution (see `SubPixelConvTranspose`).
 public struct ConvTranspose2DLayer: Sendable {
-    public let weight: Tensor   // [I, O, 4, 4]
-    public let bias: Tensor     // [O]
+    let subPixel: SubPixelConvTranspose
 
+    /// Takes the PyTorch weight [I, O, 4, 4] and bias [O] and rewrites them once.
     public init(_ store: inout WeightStore, _ name: String, in inputs: Int, out outputs: Int) throws {
-        weight = try store.take("\(name).weight", shape: [inputs, outputs, 4, 4])
-        bias = try store.take("\(name).bias", shape: [outputs])
+        subPixel = SubPixelConvTranspose(
+            transposedWeight: try store.take("\(name).weight", shape: [inputs, outputs, 4, 4]),
+            bias: try store.take("\(name).bias", shape: [outputs]))
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        convTranspose2d(x, weight: weight, bias: bias, stride: 2, padding: 1)
-    }
+    public func callAsFunction(_ x: Tensor) -> Tensor { subPixel(x) }
+
+    /// Channels-last in, NCHW out at twice the resolution.
+    public func callAsFunction(_ x: ChannelsLastTensor) -> Tensor { subPixel(x) }
 }
 
 /// RIFE v4's residual unit: `leaky_relu(conv3x3(x) * beta + x, 0.2)`, beta per channel.
@@ -48,6 +55,10 @@ public struct ResConv: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        scaleResidualLeakyReLU(conv(x), beta: beta, residual: x, slope: 0.2)
+    }
+
+    public func callAsFunction(_ x: ChannelsLastTensor) -> ChannelsLastTensor {
         scaleResidualLeakyReLU(conv(x), beta: beta, residual: x, slope: 0.2)
     }
 }

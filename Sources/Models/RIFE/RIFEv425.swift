@@ -44,7 +44,7 @@ public struct RIFEv425: Sendable {
 
     /// The Head encoder: 4 feature channels at full (padded) resolution for one frame.
     /// - Parameter image: [1, 3, H, W] padded RGB.
-    public func encode(_ image: Tensor) -> Tensor { head(image) }
+    public func encode(_ image: Tensor, clock: StageClock? = nil) -> Tensor { clock.measure("head") { head(image) } }
 
     /// What one IFBlock hands on: the cumulative flow (ch 0–1 warp I0, ch 2–3 warp I1, in
     /// pixels), the mask logit (replaced by each block) and 8 feature channels.
@@ -74,38 +74,55 @@ public struct RIFEv425: Sendable {
     ///   - time: [1, 1, H, W] the output time per pixel (a constant plane for one t).
     ///   - scale: resolution the flow is estimated at (1 = full; 0.5 for 4K).
     public func callAsFunction(_ image0: Tensor, _ image1: Tensor, features0: Tensor, features1: Tensor,
-                               time: Tensor, scale: Double = 1) -> Output {
+                               time: Tensor, scale: Double = 1, clock: StageClock? = nil) -> Output {
         precondition(image0.shape == image1.shape && image0.c == 3, "RIFE: frames \(image0.shape) vs \(image1.shape)")
         precondition(time.shape == [1, 1, image0.h, image0.w], "RIFE: time plane \(time.shape) vs \(image0.shape)")
         var states: [BlockState] = []
-        var warped0 = image0, warped1 = image1
         for (i, block) in blocks.enumerated() {
             let k = RIFEv425.blockDownscales[i] / scale
-            let state: BlockState
-            if let previous = states.last {
+            let state: BlockState = clock.measure("block\(i)") {
+                guard let previous = states.last else {
+                    let input = [image0, image1, features0, features1, time].map { resizedBilinear($0, factor: 1 / k) }
+                    return block(lowResolutionInput: concatenatedChannels(input), downscale: k)
+                }
+                // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat)` is only
+                // ever used downscaled by k, so each part is warped and downscaled in one step.
+                let flow = previous.flow
                 let input = concatenatedChannels([
-                    warped0, warped1,
-                    warped(features0, flow: previous.flow, flowChannel: 0),
-                    warped(features1, flow: previous.flow, flowChannel: 2),
-                    time, previous.maskLogit, previous.features,
+                    warpedResized(image0, flow: flow, flowChannel: 0, factor: 1 / k),
+                    warpedResized(image1, flow: flow, flowChannel: 2, factor: 1 / k),
+                    warpedResized(features0, flow: flow, flowChannel: 0, factor: 1 / k),
+                    warpedResized(features1, flow: flow, flowChannel: 2, factor: 1 / k),
+                    resizedBilinear(time, factor: 1 / k),
+                    resizedBilinear(previous.maskLogit, factor: 1 / k),
+                    resizedBilinear(previous.features, factor: 1 / k),
+                    divided(resizedBilinear(flow, factor: 1 / k), by: Float(k)),
                 ])
-                let delta = block(input, flow: previous.flow, downscale: k)
-                state = BlockState(flow: added(previous.flow, delta.flow), maskLogit: delta.maskLogit, features: delta.features)
-            } else {
-                state = block(concatenatedChannels([image0, image1, features0, features1, time]), flow: nil, downscale: k)
+                let delta = block(lowResolutionInput: input, downscale: k)
+                return BlockState(flow: added(flow, delta.flow), maskLogit: delta.maskLogit, features: delta.features)
             }
             states.append(state)
-            warped0 = warped(image0, flow: state.flow, flowChannel: 0)
-            warped1 = warped(image1, flow: state.flow, flowChannel: 2)
         }
-        let mask = sigmoid(states[states.count - 1].maskLogit)
-        return Output(blocks: states, warped0: warped0, warped1: warped1, mask: mask,
-                      frame: blended(warped0, warped1, mask: mask))
+        return clock.measure("warp+blend") {
+            let final = states[states.count - 1]
+            let warped0 = warped(image0, flow: final.flow, flowChannel: 0)
+            let warped1 = warped(image1, flow: final.flow, flowChannel: 2)
+            let mask = sigmoid(final.maskLogit)
+            return Output(blocks: states, warped0: warped0, warped1: warped1, mask: mask,
+                          frame: blended(warped0, warped1, mask: mask))
+        }
     }
 
-    /// Runs block `index` alone (for golden tests of one block in isolation).
+    /// Runs block `index` alone on its full-resolution input (for golden tests of one block in isolation).
+    /// - Parameters:
+    ///   - input: the 15-channel (block 0) or 24-channel block input at the padded size.
+    ///   - flow: the running flow (blocks 1–4).
+    /// - Returns: the block's own flow delta, mask logit and features.
     public func runBlock(_ index: Int, input: Tensor, flow: Tensor?, scale: Double = 1) -> BlockState {
-        blocks[index](input, flow: flow, downscale: RIFEv425.blockDownscales[index] / scale)
+        let k = RIFEv425.blockDownscales[index] / scale
+        var parts = [resizedBilinear(input, factor: 1 / k)]
+        if let flow { parts.append(divided(resizedBilinear(flow, factor: 1 / k), by: Float(k))) }
+        return blocks[index](lowResolutionInput: concatenatedChannels(parts), downscale: k)
     }
 }
 
@@ -122,7 +139,8 @@ struct Head: Sendable {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        cnn3(cnn2(cnn1(cnn0(x, leakySlope: 0.2), leakySlope: 0.2), leakySlope: 0.2))
+        // Channels-last between the convolutions: oneDNN's fast kernels need no reorders then.
+        cnn3(cnn2(cnn1(cnn0(x.channelsLast(), leakySlope: 0.2), leakySlope: 0.2), leakySlope: 0.2))
     }
 }
 
@@ -142,15 +160,14 @@ struct IFBlock: Sendable {
     }
 
     /// - Parameters:
-    ///   - x: the block input at full resolution (15 or 24 channels).
-    ///   - flow: the running flow (blocks 1–4), resized with x and divided by k.
+    ///   - input: the block input already downscaled by k (15 channels, or 24 + 4 flow channels
+    ///     with the flow divided by k), as `F.interpolate(x, scale_factor: 1/k)` and the flow
+    ///     rescaling of the reference produce it.
     ///   - k: the downscale factor.
-    func callAsFunction(_ x: Tensor, flow: Tensor?, downscale k: Double) -> RIFEv425.BlockState {
-        var input = resizedBilinear(x, factor: 1 / k)
-        if let flow {
-            input = concatenatedChannels([input, divided(resizedBilinear(flow, factor: 1 / k), by: Float(k))])
-        }
-        var y = conv0[1](conv0[0](input, leakySlope: 0.2), leakySlope: 0.2)
+    /// - Returns: the flow delta (scaled back by k), the mask logit and the features, at full size.
+    func callAsFunction(lowResolutionInput input: Tensor, downscale k: Double) -> RIFEv425.BlockState {
+        // Channels-last from the first convolution to the last: one transpose in, one out, both at low resolution.
+        var y = conv0[1](conv0[0](input.channelsLast(), leakySlope: 0.2), leakySlope: 0.2)
         for unit in convBlock { y = unit(y) }
         let out = resizedBilinear(pixelShuffled(lastConv(y), factor: 2), factor: k)  // 13 channels, full size
         return RIFEv425.BlockState(

@@ -14,7 +14,8 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, stride: Int =
     let key = DNNLConvolution.Key(
         transposed: false, n: input.n, ic: input.c, ih: input.h, iw: input.w,
         oc: weight.shape[0], kh: weight.shape[2], kw: weight.shape[3],
-        stride: stride, padding: padding, dilation: dilation, hasBias: bias != nil, leakySlope: leakySlope)
+        stride: stride, dilation: dilation, padTop: padding, padLeft: padding, padBottom: padding, padRight: padding,
+        hasBias: bias != nil, leakySlope: leakySlope)
     return runConvolution(key, input, weight, bias)
 }
 
@@ -30,33 +31,17 @@ public func convTranspose2d(_ input: Tensor, weight: Tensor, bias: Tensor?, stri
     let key = DNNLConvolution.Key(
         transposed: true, n: input.n, ic: input.c, ih: input.h, iw: input.w,
         oc: weight.shape[1], kh: weight.shape[2], kw: weight.shape[3],
-        stride: stride, padding: padding, dilation: 1, hasBias: bias != nil, leakySlope: nil)
+        stride: stride, dilation: 1, padTop: padding, padLeft: padding, padBottom: padding, padRight: padding,
+        hasBias: bias != nil, leakySlope: nil)
     return runConvolution(key, input, weight, bias)
 }
 
 private func runConvolution(_ key: DNNLConvolution.Key, _ input: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
-    let oh: Int, ow: Int
-    if key.transposed {
-        oh = (key.ih - 1) * key.stride - 2 * key.padding + key.kh
-        ow = (key.iw - 1) * key.stride - 2 * key.padding + key.kw
-    } else {
-        oh = (key.ih + 2 * key.padding - key.dilation * (key.kh - 1) - 1) / key.stride + 1
-        ow = (key.iw + 2 * key.padding - key.dilation * (key.kw - 1) - 1) / key.stride + 1
-    }
-    precondition(oh > 0 && ow > 0, "convolution of \(input.shape) with \(weight.shape) is empty")
-    var out = Tensor(shape: [key.n, key.oc, oh, ow])
-    input.scalars.withUnsafeBufferPointer { i in
-        weight.scalars.withUnsafeBufferPointer { w in
-            out.scalars.withUnsafeMutableBufferPointer { o in
-                if let bias {
-                    bias.scalars.withUnsafeBufferPointer { b in
-                        DNNL.run(key, input: i.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!, output: o.baseAddress!)
-                    }
-                } else {
-                    DNNL.run(key, input: i.baseAddress!, weight: w.baseAddress!, bias: nil, output: o.baseAddress!)
-                }
-            }
-        }
+    let shape = DNNL.outputShape(key)
+    precondition(shape[2] > 0 && shape[3] > 0, "convolution of \(input.shape) with \(weight.shape) is empty")
+    var out = Tensor(shape: shape)
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        DNNL.run(key, input: input.scalars, weight: weight.scalars, bias: bias?.scalars, output: o.baseAddress!)
     }
     return out
 }

@@ -6,6 +6,7 @@
 ///   - x: [N, C, H, W].
 ///   - factor: the scale factor (RIFE uses powers of two, up and down).
 public func resizedBilinear(_ x: Tensor, factor: Double) -> Tensor {
+    if factor == 1 { return x }  // PyTorch copies unchanged values; a value type needs no copy
     let oh = Int((Double(x.h) * factor).rounded(.down))
     let ow = Int((Double(x.w) * factor).rounded(.down))
     precondition(oh > 0 && ow > 0, "resize of \(x.shape) by \(factor) is empty")

@@ -15,8 +15,12 @@ final class DNNLConvolution: @unchecked Sendable {
         var transposed: Bool
         var n: Int, ic: Int, ih: Int, iw: Int
         var oc: Int, kh: Int, kw: Int
-        var stride: Int, padding: Int, dilation: Int
+        var stride: Int, dilation: Int
+        /// Zero padding per side (top, left, bottom, right); the sub-pixel phases pad asymmetrically.
+        var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
         var hasBias: Bool
+        /// Source and destination are channels-last (NHWC) instead of NCHW.
+        var channelsLast: Bool = false
         /// LeakyReLU slope fused after the convolution, or nil.
         var leakySlope: Float?
     }
@@ -35,18 +39,12 @@ final class DNNLConvolution: @unchecked Sendable {
 
     init(_ key: Key, engine: dnnl_engine_t) {
         self.key = key
-        let oh: Int, ow: Int
-        if key.transposed {
-            oh = (key.ih - 1) * key.stride - 2 * key.padding + key.kh
-            ow = (key.iw - 1) * key.stride - 2 * key.padding + key.kw
-        } else {
-            oh = (key.ih + 2 * key.padding - key.dilation * (key.kh - 1) - 1) / key.stride + 1
-            ow = (key.iw + 2 * key.padding - key.dilation * (key.kw - 1) - 1) / key.stride + 1
-        }
-        outputShape = [key.n, key.oc, oh, ow]
+        outputShape = DNNL.outputShape(key)
 
-        var srcUser = DNNL.md([key.n, key.ic, key.ih, key.iw], dnnl_nchw)
-        var dstUser = DNNL.md(outputShape, dnnl_nchw)
+        // oneDNN's fast kernels on this CPU want NHWC (`acdb`); channels-last callers skip the reorders.
+        let activationTag = key.channelsLast ? dnnl_nhwc : dnnl_nchw
+        var srcUser = DNNL.md([key.n, key.ic, key.ih, key.iw], activationTag)
+        var dstUser = DNNL.md(outputShape, activationTag)
         // PyTorch stores Conv2d weights [O, I, kh, kw] and ConvTranspose2d weights [I, O, kh, kw];
         // oneDNN's logical weight dims are always (O, I, kh, kw), so the latter is tag `iohw`.
         var weightsUser = DNNL.md([key.oc, key.ic, key.kh, key.kw], key.transposed ? dnnl_iohw : dnnl_oihw)
@@ -56,7 +54,8 @@ final class DNNLConvolution: @unchecked Sendable {
         var weightsAny = DNNL.md([key.oc, key.ic, key.kh, key.kw], dnnl_format_tag_any)
 
         let strides: [Int64] = [Int64(key.stride), Int64(key.stride)]
-        let pads: [Int64] = [Int64(key.padding), Int64(key.padding)]
+        let pads: [Int64] = [Int64(key.padTop), Int64(key.padLeft)]
+        let padsEnd: [Int64] = [Int64(key.padBottom), Int64(key.padRight)]
         let dilates: [Int64] = [Int64(key.dilation - 1), Int64(key.dilation - 1)]  // oneDNN counts extra gaps
 
         var attr: dnnl_primitive_attr_t?
@@ -78,13 +77,13 @@ final class DNNLConvolution: @unchecked Sendable {
             var desc = dnnl_deconvolution_desc_t()
             DNNL.check(dnnl_dilated_deconvolution_forward_desc_init(
                 &desc, dnnl_forward_inference, dnnl_deconvolution_direct, &srcAny, &weightsAny,
-                bias, &dstAny, strides, dilates, pads, pads), "deconvolution desc \(key)")
+                bias, &dstAny, strides, dilates, pads, padsEnd), "deconvolution desc \(key)")
             DNNL.check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "deconvolution pd \(key)")
         } else {
             var desc = dnnl_convolution_desc_t()
             DNNL.check(dnnl_dilated_convolution_forward_desc_init(
                 &desc, dnnl_forward_inference, dnnl_convolution_direct, &srcAny, &weightsAny,
-                bias, &dstAny, strides, dilates, pads, pads), "convolution desc \(key)")
+                bias, &dstAny, strides, dilates, pads, padsEnd), "convolution desc \(key)")
             DNNL.check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "convolution pd \(key)")
         }
         }
@@ -180,6 +179,35 @@ enum DNNL {
     private static let state = State()
 
     /// Runs a (transposed) convolution described by `key`, compiling its plan on first use.
+    /// The output shape `key` produces ([N, O, OH, OW]).
+    static func outputShape(_ key: DNNLConvolution.Key) -> [Int] {
+        let oh: Int, ow: Int
+        if key.transposed {
+            oh = (key.ih - 1) * key.stride - key.padTop - key.padBottom + key.kh
+            ow = (key.iw - 1) * key.stride - key.padLeft - key.padRight + key.kw
+        } else {
+            oh = (key.ih + key.padTop + key.padBottom - key.dilation * (key.kh - 1) - 1) / key.stride + 1
+            ow = (key.iw + key.padLeft + key.padRight - key.dilation * (key.kw - 1) - 1) / key.stride + 1
+        }
+        return [key.n, key.oc, oh, ow]
+    }
+
+    /// Runs a (transposed) convolution on array storage (binds the buffers for the call).
+    static func run(_ key: DNNLConvolution.Key, input: [Float], weight: [Float], bias: [Float]?,
+                    output: UnsafeMutablePointer<Float>) {
+        input.withUnsafeBufferPointer { i in
+            weight.withUnsafeBufferPointer { w in
+                if let bias {
+                    bias.withUnsafeBufferPointer { b in
+                        run(key, input: i.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!, output: output)
+                    }
+                } else {
+                    run(key, input: i.baseAddress!, weight: w.baseAddress!, bias: nil, output: output)
+                }
+            }
+        }
+    }
+
     static func run(_ key: DNNLConvolution.Key, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let s = state
