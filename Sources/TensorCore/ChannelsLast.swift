@@ -118,3 +118,37 @@ public func scaleResidualLeakyReLU(_ conv: ChannelsLastTensor, beta: Tensor, res
     }
     return out
 }
+
+/// `torch.cat(parts, dim: 1)` written straight into channels-last layout: the block input of an
+/// IFBlock is assembled and transposed in one pass instead of two.
+/// - Parameter parts: NCHW tensors that agree in N, H and W.
+public func channelsLastConcatenation(_ parts: [Tensor]) -> ChannelsLastTensor {
+    precondition(!parts.isEmpty, "cat of nothing")
+    let (n, h, w) = (parts[0].n, parts[0].h, parts[0].w)
+    for p in parts { precondition(p.n == n && p.h == h && p.w == w, "cat: \(p.shape) vs \(parts[0].shape)") }
+    let total = parts.reduce(0) { $0 + $1.c }
+    var out = ChannelsLastTensor(n: n, h: h, w: w, c: total)
+    let plane = h * w
+    out.scalars.withUnsafeMutableBufferPointer { dst in
+        let pd = dst.baseAddress!
+        var offset = 0
+        for part in parts {
+            let channels = part.c, base = offset
+            part.scalars.withUnsafeBufferPointer { src in
+                let ps = src.baseAddress!
+                parallelFor(n * h, minimumChunk: 4) { rows in
+                    for row in rows {
+                        let b = row / h, y = row % h
+                        let d = pd + row * w * total + base
+                        for ch in 0..<channels {
+                            let s = ps + (b * channels + ch) * plane + y * w
+                            for x in 0..<w { d[x * total + ch] = s[x] }
+                        }
+                    }
+                }
+            }
+            offset += channels
+        }
+    }
+    return out
+}

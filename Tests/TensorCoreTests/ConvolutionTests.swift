@@ -122,3 +122,21 @@ func channelsLastMatchesReference(_ cc: ConvCase) {
         #expect(difference(Tensor(fused), ref).maxAbs <= kernelTolerance)
     }
 }
+
+@Test("sub-pixel interleave with a pixel shuffle folded in equals the two steps; concat straight to channels-last")
+func fusedLayoutKernels() {
+    let x = Tensor.random([1, 5, 3, 7], seed: 24)
+    let layer = SubPixelConvTranspose(transposedWeight: Tensor.random([5, 52, 4, 4], seed: 25), bias: Tensor.random([52], seed: 26))
+    #expect(layer(x.channelsLast(), shuffle: 2) == pixelShuffled(layer(x), factor: 2))
+    let parts = [Tensor.random([1, 3, 5, 9], seed: 27), Tensor.random([1, 1, 5, 9], seed: 28), Tensor.random([1, 8, 5, 9], seed: 29)]
+    #expect(channelsLastConcatenation(parts) == concatenatedChannels(parts).channelsLast())
+}
+
+@Test("block output split: flow · k plus the previous flow, mask and features in one pass")
+func blockOutputSplit() {
+    let out = Tensor.random([1, 13, 4, 6], seed: 32), previous = Tensor.random([1, 4, 4, 6], seed: 33)
+    let split = splitBlockOutput(out, scale: 8, previousFlow: previous)
+    #expect(split.flow == added(previous, multiplied(slicedChannels(out, 0..<4), by: 8)))
+    #expect(split.maskLogit == slicedChannels(out, 4..<5) && split.features == slicedChannels(out, 5..<13))
+    #expect(splitBlockOutput(out, scale: 2, previousFlow: nil).flow == multiplied(slicedChannels(out, 0..<4), by: 2))
+}

@@ -40,8 +40,8 @@ public struct ConvTranspose2DLayer: Sendable {
 
     public func callAsFunction(_ x: Tensor) -> Tensor { subPixel(x) }
 
-    /// Channels-last in, NCHW out at twice the resolution.
-    public func callAsFunction(_ x: ChannelsLastTensor) -> Tensor { subPixel(x) }
+    /// Channels-last in, NCHW out at twice the resolution, optionally pixel-shuffled by `shuffle` in the same pass.
+    public func callAsFunction(_ x: ChannelsLastTensor, shuffle: Int = 1) -> Tensor { subPixel(x, shuffle: shuffle) }
 }
 
 /// RIFE v4's residual unit: `leaky_relu(conv3x3(x) * beta + x, 0.2)`, beta per channel.

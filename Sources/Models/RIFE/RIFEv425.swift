@@ -83,12 +83,12 @@ public struct RIFEv425: Sendable {
             let state: BlockState = clock.measure("block\(i)") {
                 guard let previous = states.last else {
                     let input = [image0, image1, features0, features1, time].map { resizedBilinear($0, factor: 1 / k) }
-                    return block(lowResolutionInput: concatenatedChannels(input), downscale: k)
+                    return block(lowResolutionInput: input, downscale: k, previousFlow: nil)
                 }
                 // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat)` is only
                 // ever used downscaled by k, so each part is warped and downscaled in one step.
                 let flow = previous.flow
-                let input = concatenatedChannels([
+                let input = [
                     warpedResized(image0, flow: flow, flowChannel: 0, factor: 1 / k),
                     warpedResized(image1, flow: flow, flowChannel: 2, factor: 1 / k),
                     warpedResized(features0, flow: flow, flowChannel: 0, factor: 1 / k),
@@ -97,9 +97,8 @@ public struct RIFEv425: Sendable {
                     resizedBilinear(previous.maskLogit, factor: 1 / k),
                     resizedBilinear(previous.features, factor: 1 / k),
                     divided(resizedBilinear(flow, factor: 1 / k), by: Float(k)),
-                ])
-                let delta = block(lowResolutionInput: input, downscale: k)
-                return BlockState(flow: added(flow, delta.flow), maskLogit: delta.maskLogit, features: delta.features)
+                ]
+                return block(lowResolutionInput: input, downscale: k, previousFlow: flow)
             }
             states.append(state)
         }
@@ -117,12 +116,12 @@ public struct RIFEv425: Sendable {
     /// - Parameters:
     ///   - input: the 15-channel (block 0) or 24-channel block input at the padded size.
     ///   - flow: the running flow (blocks 1–4).
-    /// - Returns: the block's own flow delta, mask logit and features.
+    /// - Returns: the block's own flow delta (not added to `flow`), mask logit and features.
     public func runBlock(_ index: Int, input: Tensor, flow: Tensor?, scale: Double = 1) -> BlockState {
         let k = RIFEv425.blockDownscales[index] / scale
         var parts = [resizedBilinear(input, factor: 1 / k)]
         if let flow { parts.append(divided(resizedBilinear(flow, factor: 1 / k), by: Float(k))) }
-        return blocks[index](lowResolutionInput: concatenatedChannels(parts), downscale: k)
+        return blocks[index](lowResolutionInput: parts, downscale: k, previousFlow: nil)
     }
 }
 
@@ -160,19 +159,19 @@ struct IFBlock: Sendable {
     }
 
     /// - Parameters:
-    ///   - input: the block input already downscaled by k (15 channels, or 24 + 4 flow channels
-    ///     with the flow divided by k), as `F.interpolate(x, scale_factor: 1/k)` and the flow
-    ///     rescaling of the reference produce it.
+    ///   - input: the parts of the block input, already downscaled by k (15 channels, or 24 + 4 flow
+    ///     channels with the flow divided by k), as `F.interpolate(x, scale_factor: 1/k)` and the
+    ///     reference's flow rescaling produce them; concatenated here, straight into channels-last.
     ///   - k: the downscale factor.
-    /// - Returns: the flow delta (scaled back by k), the mask logit and the features, at full size.
-    func callAsFunction(lowResolutionInput input: Tensor, downscale k: Double) -> RIFEv425.BlockState {
-        // Channels-last from the first convolution to the last: one transpose in, one out, both at low resolution.
-        var y = conv0[1](conv0[0](input.channelsLast(), leakySlope: 0.2), leakySlope: 0.2)
+    ///   - previousFlow: the running flow the block's delta is added to (nil: return the delta).
+    /// - Returns: the new running flow, the mask logit and the features, at full size.
+    func callAsFunction(lowResolutionInput input: [Tensor], downscale k: Double, previousFlow: Tensor?) -> RIFEv425.BlockState {
+        // Channels-last from the first convolution to the last: the concatenation writes that layout
+        // directly, and the last convolution's interleave writes NCHW (with the PixelShuffle folded in).
+        var y = conv0[1](conv0[0](channelsLastConcatenation(input), leakySlope: 0.2), leakySlope: 0.2)
         for unit in convBlock { y = unit(y) }
-        let out = resizedBilinear(pixelShuffled(lastConv(y), factor: 2), factor: k)  // 13 channels, full size
-        return RIFEv425.BlockState(
-            flow: multiplied(slicedChannels(out, 0..<4), by: Float(k)),
-            maskLogit: slicedChannels(out, 4..<5),
-            features: slicedChannels(out, 5..<13))
+        let out = resizedBilinear(lastConv(y, shuffle: 2), factor: k)  // 13 channels, full size
+        let split = splitBlockOutput(out, scale: Float(k), previousFlow: previousFlow)
+        return RIFEv425.BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
     }
 }

@@ -116,3 +116,46 @@ public func multiplied(_ x: Tensor, by factor: Float) -> Tensor {
     }
     return out
 }
+
+/// Splits an IFBlock's 13-channel output [N, 13, H, W] in one pass into the running flow
+/// `previousFlow + out[:, 0:4] · k` (or `out[:, 0:4] · k` for the first block), the mask logit
+/// `out[:, 4:5]` and the features `out[:, 5:13]` — the reference's slice, multiply and add,
+/// evaluated in the same order.
+public func splitBlockOutput(_ out: Tensor, scale k: Float, previousFlow: Tensor?)
+    -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
+    precondition(out.c == 13, "block output must have 13 channels, got \(out.shape)")
+    let (n, h, w) = (out.n, out.h, out.w), plane = h * w
+    if let previousFlow { precondition(previousFlow.shape == [n, 4, h, w], "flow \(previousFlow.shape) vs \(out.shape)") }
+    var flow = Tensor(shape: [n, 4, h, w])
+    let maskLogit = slicedChannels(out, 4..<5), features = slicedChannels(out, 5..<13)
+    out.scalars.withUnsafeBufferPointer { src in
+        flow.scalars.withUnsafeMutableBufferPointer { dst in
+            let (ps, pd) = (src.baseAddress!, dst.baseAddress!)
+            let previous = previousFlow?.scalars
+            previous.withOptionalPointer { pp in
+                parallelFor(n * 4) { planes in
+                    for p in planes {
+                        let s = ps + ((p / 4) * 13 + p % 4) * plane, d = pd + p * plane
+                        if let pp {
+                            let q = pp + p * plane
+                            for i in 0..<plane { d[i] = q[i] + s[i] * k }
+                        } else {
+                            for i in 0..<plane { d[i] = s[i] * k }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (flow, maskLogit, features)
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with the array's base address, or nil.
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
+}

@@ -33,22 +33,27 @@ public struct SubPixelConvTranspose: Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor { self(x.channelsLast()) }
 
     /// The same from channels-last input; the result is NCHW (the interleave does the transpose).
-    public func callAsFunction(_ x: ChannelsLastTensor) -> Tensor {
+    /// - Parameter shuffle: a further `pixel_shuffle` factor applied in the same pass (RIFE's
+    ///   IFBlock follows its transposed convolution with `PixelShuffle(2)`); 1 for none.
+    public func callAsFunction(_ x: ChannelsLastTensor, shuffle: Int = 1) -> Tensor {
         let phases = (0..<4).map { phase in
             let (a, b) = (phase / 2, phase % 2)
             return conv2d(x, weight: phaseWeights[phase], bias: bias, stride: 1,
                           padding: (top: 1 - a, left: 1 - b, bottom: a, right: b))
         }
-        return interleavedPhases(phases)
+        return interleavedPhases(phases, shuffle: shuffle)
     }
 }
 
-/// Interleaves four channels-last phase outputs [N, H, W, C] into one NCHW tensor [N, C, 2H, 2W]:
-/// `out[c, 2i + a, 2j + b] = phases[a·2 + b][i, j, c]`.
-func interleavedPhases(_ phases: [ChannelsLastTensor]) -> Tensor {
+/// Interleaves four channels-last phase outputs [N, H, W, C] into one NCHW tensor and applies a
+/// pixel shuffle by `r` in the same pass:
+/// `out[c', (2i + a)·r + a', (2j + b)·r + b'] = phases[a·2 + b][i, j, c'·r² + a'·r + b']`,
+/// which is `pixel_shuffle(interleave(phases), r)` (r = 1: the plain interleave, [N, C, 2H, 2W]).
+func interleavedPhases(_ phases: [ChannelsLastTensor], shuffle r: Int = 1) -> Tensor {
     let (n, h, w, c) = (phases[0].n, phases[0].h, phases[0].w, phases[0].c)
-    var out = Tensor(shape: [n, c, 2 * h, 2 * w])
-    let ow = 2 * w
+    precondition(c % (r * r) == 0, "pixel shuffle: channels \(c) not divisible by \(r * r)")
+    let oc = c / (r * r), oh = 2 * h * r, ow = 2 * w * r
+    var out = Tensor(shape: [n, oc, oh, ow])
     phases[0].scalars.withUnsafeBufferPointer { p0 in
     phases[1].scalars.withUnsafeBufferPointer { p1 in
     phases[2].scalars.withUnsafeBufferPointer { p2 in
@@ -56,16 +61,19 @@ func interleavedPhases(_ phases: [ChannelsLastTensor]) -> Tensor {
     out.scalars.withUnsafeMutableBufferPointer { o in
         let sources = [p0.baseAddress!, p1.baseAddress!, p2.baseAddress!, p3.baseAddress!]
         let po = o.baseAddress!
-        parallelFor(n * c * h, minimumChunk: 4) { rows in
-            for row in rows {  // row = (b·c + ch)·h + i
-                let i = row % h, plane = row / h, ch = plane % c, b = plane / c
-                for a in 0..<2 {
-                    let dst = po + (plane * 2 * h + 2 * i + a) * ow
-                    let s0 = sources[a * 2] + ((b * h + i) * w) * c + ch
-                    let s1 = sources[a * 2 + 1] + ((b * h + i) * w) * c + ch
+        // One work item per output row: (batch, channel, y) with y = (2i + a)·r + a'.
+        parallelFor(n * oc * oh, minimumChunk: 8) { rows in
+            for row in rows {
+                let y = row % oh, plane = row / oh, ch = plane % oc, b = plane / oc
+                let (ya, aPrime) = (y / r, y % r)
+                let (i, a) = (ya / 2, ya % 2)
+                let dst = po + row * ow
+                for bPhase in 0..<2 {
+                    let src = sources[a * 2 + bPhase] + ((b * h + i) * w) * c + ch * r * r + aPrime * r
                     for j in 0..<w {
-                        dst[2 * j] = s0[j * c]
-                        dst[2 * j + 1] = s1[j * c]
+                        let s = src + j * c
+                        let x0 = (2 * j + bPhase) * r
+                        for bPrime in 0..<r { dst[x0 + bPrime] = s[bPrime] }
                     }
                 }
             }
