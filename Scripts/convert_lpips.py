@@ -57,6 +57,17 @@ SHIFT = [-0.030, -0.088, -0.188]
 SCALE = [0.458, 0.448, 0.450]
 
 
+def check_leaves(node, path, where=""):
+    """Accepts only nested dicts with string keys whose leaves are float arrays."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                raise SystemExit(f"error: {path}: non-string key {key!r} at {where or '/'}")
+            check_leaves(value, path, f"{where}/{key}")
+    elif not (isinstance(node, np.ndarray) and node.dtype.kind == "f"):
+        raise SystemExit(f"error: {path}: {where} is {type(node).__name__}, expected a float array")
+
+
 def convert(params):
     """Returns {name: float32 array} in the PyTorch lpips layout."""
     out = {}
@@ -115,8 +126,12 @@ def read_safetensors(path):
 def main(argv):
     if len(argv) not in (3, 5) or (len(argv) == 5 and argv[3] != "--check"):
         raise SystemExit(__doc__)
-    with open(argv[1], "rb") as f:
-        params = RestrictedUnpickler(f).load()
+    try:
+        with open(argv[1], "rb") as f:
+            params = RestrictedUnpickler(f).load()
+    except (OSError, pickle.UnpicklingError, EOFError) as e:
+        raise SystemExit(f"error: {argv[1]}: {e}")
+    check_leaves(params, argv[1])
     tensors = convert(params)
     if len(argv) == 5:
         reference = read_safetensors(argv[4])

