@@ -47,7 +47,7 @@ struct LPIPSTests {
     }
 
     @Test("the weights file made by Scripts/convert_lpips.py, when present, gives the same distance",
-          .enabled(if: FileManager.default.fileExists(atPath: Fixtures.modelsDirectory.appendingPathComponent("lpips/alex.safetensors").path)))
+          .enabled(if: Fixtures.available(Fixtures.modelsDirectory.appendingPathComponent("lpips/alex.safetensors")), "run Scripts/setup.sh first"))
     func convertedWeights() throws {
         let converted = try LPIPS(contentsOf: Fixtures.modelsDirectory.appendingPathComponent("lpips/alex.safetensors"))
         let pair = try #require(lpipsPairs().first)
