@@ -31,11 +31,14 @@ let package = Package(
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoint"], swiftSettings: strictSettings),
         .target(name: "Interpolation", dependencies: ["Models", "TensorCore"], swiftSettings: strictSettings),
         .target(name: "MediaIO", dependencies: ["TensorCore", "CPNGSupport"], swiftSettings: strictSettings),
-        .target(name: "Metrics", dependencies: ["TensorCore"], swiftSettings: strictSettings),
+        .target(name: "Metrics", dependencies: ["TensorCore", "Checkpoint"], swiftSettings: strictSettings),
+        .target(
+            name: "Evaluation", dependencies: ["Interpolation", "Models", "Metrics", "MediaIO", "TensorCore"],
+            swiftSettings: strictSettings),
         .executableTarget(
             name: "tween",
             dependencies: [
-                "Interpolation", "MediaIO", "Models",
+                "Interpolation", "MediaIO", "Models", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings),
@@ -49,6 +52,8 @@ let package = Package(
             name: "ModelsTests", dependencies: ["Models", "Interpolation", "Checkpoint", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "MediaIO"], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "tween"], swiftSettings: strictSettings),
     ]
 )

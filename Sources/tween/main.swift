@@ -6,7 +6,7 @@ struct Tween: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tween",
         abstract: "Make the frames between frames (RIFE v4.25 on the CPU).",
-        subcommands: [PairCommand.self, BenchCommand.self])
+        subcommands: [PairCommand.self, BenchCommand.self, EvalCommand.self])
 }
 
 // oneDNN runs on libgomp, whose idle workers spin for a while after every parallel region and

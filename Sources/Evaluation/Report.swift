@@ -1,0 +1,129 @@
+public import Foundation
+import MediaIO
+import Metrics
+
+extension EvaluationRun {
+    /// The summary as a Markdown table: mean PSNR, both SSIMs, LPIPS, IE and seconds per sample
+    /// for each method, preceded by one line naming the dataset.
+    public var table: String {
+        var lines = ["\(dataset.location.path): \(dataset.layout.rawValue) layout, \(results.count) samples, \(format(seconds, 1)) s",
+                     "| method | PSNR (dB) | SSIM (skimage 7×7) | SSIM (Gaussian 11×11) | LPIPS (alex) | IE | s / sample |",
+                     "|---|---|---|---|---|---|---|"]
+        for method in methods {
+            let m = mean(method)
+            lines.append("| \(method.label) | \(format(m.psnr, 3)) | \(format(m.ssim, 4)) | \(format(m.ssimGaussian, 4)) | "
+                         + "\(m.lpips.map { format($0, 4) } ?? "–") | \(format(m.ie, 3)) | \(format(m.seconds, 3)) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The per-sample report: the dataset, the means, and one row per sample with every method's
+    /// scores (`psnr` is null for a perfect prediction, `lpips` null when LPIPS was not computed).
+    public func json() throws -> Data {
+        func encode(_ s: Scores) -> [String: Any] {
+            ["psnr": s.psnr.isFinite ? s.psnr : NSNull(), "ssim": s.ssim, "ssim_gaussian": s.ssimGaussian,
+             "lpips": s.lpips ?? NSNull(), "ie": s.ie, "seconds": s.seconds]
+        }
+        let rows: [[String: Any]] = results.map { r in
+            var row: [String: Any] = ["sample": r.sample.name, "w": r.width, "h": r.height, "t": r.sample.t,
+                                      "frame0": r.sample.frame0.path, "frame1": r.sample.frame1.path, "gt": r.sample.groundTruth.path]
+            for method in methods { row[method.rawValue] = encode(r.scores[method]!) }
+            return row
+        }
+        let object: [String: Any] = [
+            "dataset": dataset.location.path, "layout": dataset.layout.rawValue, "n": results.count,
+            "methods": methods.map(\.rawValue), "seconds": seconds,
+            "metrics": ["psnr": "dB, 8-bit, full frame", "ssim": "scikit-image 0.26 defaults (7x7 uniform, sample covariance)",
+                        "ssim_gaussian": "Wang et al. 2004 (11x11 Gaussian, sigma 1.5)", "lpips": "v0.1 AlexNet",
+                        "ie": "mean absolute difference, 0-255"],
+            "summary": Dictionary(uniqueKeysWithValues: methods.map { ($0.rawValue, encode(mean($0))) }),
+            "rows": rows,
+        ]
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+
+    /// Writes an HTML page to `url` and the worst samples' thumbnails into a folder beside it
+    /// (`<name>_files/`): the summary table, then per sample the two inputs, the ground truth,
+    /// each method's output and its error heat map side by side.
+    /// - Returns: the thumbnail files written.
+    @discardableResult
+    public func writeHTML(to url: URL) throws -> [URL] {
+        let folderName = url.deletingPathExtension().lastPathComponent + "_files"
+        let folder = url.deletingLastPathComponent().appendingPathComponent(folderName)
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw EvaluationError("\(folder.path): cannot create the thumbnail folder (\(error.localizedDescription))")
+        }
+        var written: [URL] = []
+        func save(_ image: RGBImage, _ name: String) throws -> String {
+            let file = folder.appendingPathComponent(name)
+            do { try PNG.write(image, to: file) } catch let e as ImageError { throw EvaluationError(e.message) }
+            written.append(file)
+            return "\(folderName)/\(name)"
+        }
+        var html = """
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>tween eval: \(escape(dataset.location.lastPathComponent))</title>
+            <style>
+            body { font-family: sans-serif; margin: 1.5em; }
+            table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+            td:first-child, th:first-child { text-align: left; }
+            figure { display: inline-block; margin: 4px; vertical-align: top; } figcaption { font-size: 80%; }
+            .sample { margin-top: 1.5em; }
+            </style></head><body>
+            <h1>tween eval</h1>
+            <p>\(escape(dataset.location.path)): \(dataset.layout.rawValue) layout, \(results.count) samples, \(format(seconds, 1)) s.
+            PSNR on 8 bits; SSIM as scikit-image computes it by default (7×7 uniform window) and as Wang et al. 2004 define it
+            (11×11 Gaussian, σ = 1.5); LPIPS v0.1 AlexNet; IE = mean absolute error (0–255).</p>
+            <table><tr><th>method</th><th>PSNR (dB)</th><th>SSIM (skimage 7×7)</th><th>SSIM (Gaussian 11×11)</th><th>LPIPS</th><th>IE</th><th>s / sample</th></tr>
+
+            """
+        for method in methods {
+            let m = mean(method)
+            html += "<tr><td>\(escape(method.label))</td><td>\(format(m.psnr, 3))</td><td>\(format(m.ssim, 4))</td><td>\(format(m.ssimGaussian, 4))</td>"
+                + "<td>\(m.lpips.map { format($0, 4) } ?? "–")</td><td>\(format(m.ie, 3))</td><td>\(format(m.seconds, 3))</td></tr>\n"
+        }
+        html += "</table>\n<h2>The \(worst.count) worst samples by \(escape(rankingMethod.label)) PSNR</h2>\n"
+        html += "<p>Error maps: |output − ground truth|, black = 0, red, yellow, white = 48 or more (of 255).</p>\n"
+        for (rank, (result, thumbs)) in worst.enumerated() {
+            let stem = String(format: "%02d_", rank + 1) + safeFileName(result.sample.name)
+            html += "<div class=\"sample\"><h3>\(rank + 1). \(escape(result.sample.name)) (\(result.width)×\(result.height), t = \(result.sample.t))</h3>\n"
+            func figure(_ image: RGBImage, _ file: String, _ caption: String) throws {
+                let src = try save(image, "\(stem)_\(file).png")
+                html += "<figure><img src=\"\(escape(src))\" alt=\"\(escape(caption))\"><figcaption>\(escape(caption))</figcaption></figure>\n"
+            }
+            try figure(thumbs.frame0, "frame0", "frame 0")
+            try figure(thumbs.frame1, "frame1", "frame 1")
+            try figure(thumbs.groundTruth, "gt", "ground truth")
+            html += "<br>\n"
+            for method in methods {
+                let s = result.scores[method]!
+                let caption = "\(method.label): \(format(s.psnr, 2)) dB, LPIPS \(s.lpips.map { format($0, 4) } ?? "–")"
+                try figure(thumbs.outputs[method]!, method.rawValue, caption)
+            }
+            html += "<br>\n"
+            for method in methods {
+                try figure(thumbs.errors[method]!, "\(method.rawValue)_error", "\(method.label): error, IE \(format(result.scores[method]!.ie, 2))")
+            }
+            html += "</div>\n"
+        }
+        html += "</body></html>\n"
+        do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
+            throw EvaluationError("\(url.path): cannot write (\(error.localizedDescription))")
+        }
+        return written
+    }
+}
+
+func format(_ x: Double, _ digits: Int) -> String {
+    x.isFinite ? String(format: "%.\(digits)f", x) : (x > 0 ? "inf" : "nan")
+}
+
+func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}
+
+/// `name` with anything but letters, digits, `-` and `_` replaced by `_`.
+func safeFileName(_ name: String) -> String {
+    String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" || $0 == "_" ? Character($0) : "_" })
+}
