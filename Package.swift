@@ -48,6 +48,9 @@ let package = Package(
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "Interpolation", "Checkpoint", "TestSupport"],
             swiftSettings: strictSettings),
+        .testTarget(
+            name: "InterpolationTests", dependencies: ["Interpolation", "TensorCore", "TestSupport"],
+            swiftSettings: strictSettings),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "tween"], swiftSettings: strictSettings),
     ]

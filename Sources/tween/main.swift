@@ -6,11 +6,14 @@ struct Tween: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tween",
         abstract: "Make the frames between frames (RIFE v4.25 on the CPU).",
-        subcommands: [PairCommand.self, BenchCommand.self])
+        subcommands: [VideoCommand.self, PairCommand.self, BenchCommand.self])
 }
 
 // Errors the commands detect themselves print as one line and exit 1; argument-syntax
 // errors get ArgumentParser's usual message.
+// A write to an ffmpeg that has exited must fail with EPIPE (reported with ffmpeg's own message),
+// not kill us with SIGPIPE.
+signal(SIGPIPE, SIG_IGN)
 do {
     var command = try Tween.parseAsRoot()
     try command.run()
