@@ -26,6 +26,9 @@ public struct PipelineStatistics: Sendable, Codable, Equatable {
     public var sceneCuts = 0
     /// Output frames that repeat a source frame because their pair spans a cut.
     public var heldAtCuts = 0
+    /// Wall-clock seconds spent in the engine (prepare + interpolate); the rest of a run's time is
+    /// the pipeline's own cost (decode, conversion, scene detection, encode), measured in the same run.
+    public var engineSeconds = 0.0
     public init() {}
 }
 
@@ -90,9 +93,11 @@ public struct VideoPipeline {
                     frame = t < Rational(1, 2) ? a.image : current.image
                     stats.heldAtCuts += 1
                 } else {
+                    let started = DispatchTime.now().uptimeNanoseconds
                     if a.prepared == nil { a.prepared = interpolator.prepare(a.image) }
                     if current.prepared == nil { current.prepared = interpolator.prepare(current.image) }
                     frame = interpolator.interpolate(a.prepared!, current.prepared!, t: Float(t.doubleValue))
+                    stats.engineSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                     stats.interpolated += 1
                 }
                 try sink.write(frame)

@@ -185,7 +185,7 @@ struct VideoJob {
             input: input.path, output: output.path, width: info.width, height: info.height,
             sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description,
             framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated,
-            sceneCuts: stats.sceneCuts, heldAtCuts: stats.heldAtCuts, seconds: seconds,
+            sceneCuts: stats.sceneCuts, heldAtCuts: stats.heldAtCuts, seconds: seconds, engineSeconds: stats.engineSeconds,
             outputFramesPerSecond: Double(stats.framesOut) / max(seconds, 1e-9),
             inputDuration: Double(stats.framesIn) / sourceRate.doubleValue,
             outputDuration: Double(stats.framesOut) / timeline.outputRate.doubleValue,
@@ -236,6 +236,8 @@ struct VideoReport: Codable {
     var sceneCuts: Int
     var heldAtCuts: Int
     var seconds: Double
+    /// Of `seconds`, the time spent in the network; the rest is decoding, encoding and glue.
+    var engineSeconds: Double
     var outputFramesPerSecond: Double
     var inputDuration: Double
     var outputDuration: Double
@@ -243,8 +245,8 @@ struct VideoReport: Codable {
     var subtitlesDropped: [String]
 
     var text: String {
-        String(format: "wrote %@: %d frames in → %d out (%d interpolated, %d scene cuts) at %@ fps, %.1f s, %.2f frames/s",
-               output, framesIn, framesOut, interpolated, sceneCuts, outputFPS, seconds, outputFramesPerSecond)
+        String(format: "wrote %@: %d frames in → %d out (%d interpolated, %d scene cuts) at %@ fps, %.1f s (network %.1f s), %.2f frames/s",
+               output, framesIn, framesOut, interpolated, sceneCuts, outputFPS, seconds, engineSeconds, outputFramesPerSecond)
     }
 
     func write(to url: URL) throws {

@@ -143,6 +143,12 @@ struct VideoCommandTests {
         try MediaTools.make(audio, ["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac"])
         expectCleanFailure(try runTween(["video", audio.path, "-o", out, "--multi", "2"]), mentions: "no video stream", directory: dir)
 
+        // Variable frame rate: 5 frames of every 10 kept with their timestamps (nominal 30 fps, average 16.4).
+        let vfr = inputs.appendingPathComponent("vfr.mp4")
+        try MediaTools.make(vfr, ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=30", "-frames:v", "20",
+                                  "-vf", "select='lt(mod(n,10),5)'", "-fps_mode", "vfr", "-c:v", "libx264"])
+        expectCleanFailure(try runTween(["video", vfr.path, "-o", out, "--multi", "2"]), mentions: "variable frame rate", directory: dir)
+
         // A transport stream with garbage in the middle: decoding fails after some frames were written.
         let corrupt = inputs.appendingPathComponent("corrupt.ts")
         try Clips.withCut(corrupt, each: 25, extraArguments: ["-f", "mpegts"])
