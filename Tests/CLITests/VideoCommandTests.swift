@@ -118,6 +118,29 @@ struct VideoCommandTests {
         #expect(r.stdout.contains("0 scene cuts"), "\(r.stdout)")
     }
 
+    @Test("subtitles are copied unchanged into MKV; MP4 leaves out what it cannot hold, with a note")
+    func subtitles() throws {
+        let dir = scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let srt = dir.appendingPathComponent("s.srt")
+        try Data("1\n00:00:00,000 --> 00:00:00,200\nhello\n\n".utf8).write(to: srt)
+        let input = dir.appendingPathComponent("in.mkv")
+        try MediaTools.make(input, ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-f", "lavfi", "-i", "sine=duration=0.24",
+                                    "-i", srt.path, "-map", "0:v", "-map", "1:a", "-map", "2:s", "-frames:v", "6",
+                                    "-c:v", "libx264", "-c:a", "aac", "-c:s", "srt"])
+        let mkv = dir.appendingPathComponent("out.mkv")
+        let r = try runTween(["video", input.path, "-o", mkv.path, "--multi", "2", "--preset", "ultrafast"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try MediaTools.stream(mkv, "subtitle")?.codec == "subrip")
+        #expect(try MediaTools.stream(mkv, "audio")?.codec == "aac")
+        #expect(try MediaTools.stream(mkv, "video")?.frames == 12)
+        let mp4 = dir.appendingPathComponent("out.mp4")
+        let r2 = try runTween(["video", input.path, "-o", mp4.path, "--multi", "2", "--preset", "ultrafast"])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(r2.stdout.contains("subrip subtitles not copied"), "\(r2.stdout)")
+        #expect(try MediaTools.stream(mp4, "subtitle") == nil && MediaTools.stream(mp4, "audio")?.codec == "aac")
+    }
+
     @Test("bad inputs: one clear line, exit 1, no output left behind")
     func badInputs() throws {
         let inputs = scratchDirectory(), dir = scratchDirectory()
