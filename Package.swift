@@ -51,6 +51,9 @@ let package = Package(
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "Interpolation", "Checkpoint", "TestSupport"],
             swiftSettings: strictSettings),
+        .testTarget(
+            name: "InterpolationTests", dependencies: ["Interpolation", "TensorCore", "TestSupport"],
+            swiftSettings: strictSettings),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "MediaIO"], swiftSettings: strictSettings),

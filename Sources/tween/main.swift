@@ -6,7 +6,7 @@ struct Tween: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tween",
         abstract: "Make the frames between frames (RIFE v4.25 on the CPU).",
-        subcommands: [PairCommand.self, BenchCommand.self, EvalCommand.self])
+        subcommands: [VideoCommand.self, PairCommand.self, EvalCommand.self, BenchCommand.self])
 }
 
 // oneDNN runs on libgomp, whose idle workers spin for a while after every parallel region and
@@ -19,6 +19,10 @@ if ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] == nil {
     execv("/proc/self/exe", arguments)
     // execv returns only on failure: carry on with the spinning policy.
 }
+
+// A write to an ffmpeg that has exited must fail with EPIPE (reported with ffmpeg's own message),
+// not kill us with SIGPIPE.
+signal(SIGPIPE, SIG_IGN)
 
 // Errors the commands detect themselves print as one line and exit 1; argument-syntax
 // errors get ArgumentParser's usual message.

@@ -1,0 +1,139 @@
+import Foundation
+
+/// What ffprobe says about a file's first video stream and its other streams.
+public struct VideoInfo: Sendable, Equatable {
+    /// Index of the video stream in the file (attached cover pictures are skipped).
+    public var streamIndex: Int
+    public var codec: String
+    /// Size of the decoded frames, after rotation (ffmpeg applies the display rotation when decoding).
+    public var width: Int
+    public var height: Int
+    /// The stream's frame rate as a fraction, e.g. 30000/1001 (`r_frame_rate`).
+    public var frameRateNumerator: Int
+    public var frameRateDenominator: Int
+    /// `avg_frame_rate` (frames / duration), when known; differs from the frame rate for variable-rate video.
+    public var averageFrameRateNumerator: Int?
+    public var averageFrameRateDenominator: Int?
+    /// Frames in the stream from the container's index (`nb_frames`), when it says.
+    public var frameCount: Int?
+    /// Stream duration in seconds (else the container's), when known.
+    public var duration: Double?
+    public var pixelFormat: String
+    /// Display rotation in degrees (0, 90, 180, 270).
+    public var rotation: Int
+    public var audioCodecs: [String]
+    /// Subtitle streams: (index in the file, codec name).
+    public var subtitleStreams: [SubtitleStream]
+    public var formatName: String
+
+    public struct SubtitleStream: Sendable, Equatable {
+        public var index: Int
+        public var codec: String
+    }
+
+    public var hasAudio: Bool { !audioCodecs.isEmpty }
+
+    /// The number of frames to expect, for progress: the index's count, else duration × rate.
+    public var expectedFrameCount: Int? {
+        if let frameCount, frameCount > 0 { return frameCount }
+        guard let duration else { return nil }
+        return Int((duration * Double(frameRateNumerator) / Double(frameRateDenominator)).rounded())
+    }
+
+    /// Whether the frame rate varies: the average rate differs from the nominal rate by more
+    /// than 0.5 %. (Constant-rate files agree to rounding of the container's duration.)
+    public var isVariableFrameRate: Bool {
+        guard let n = averageFrameRateNumerator, let d = averageFrameRateDenominator, n > 0, d > 0 else { return false }
+        let nominal = Double(frameRateNumerator) / Double(frameRateDenominator)
+        let average = Double(n) / Double(d)
+        return abs(average - nominal) / nominal > 0.005
+    }
+}
+
+/// Reads stream information with `ffprobe -of json`.
+public enum VideoProbe {
+    public static func probe(_ url: URL) throws -> VideoInfo {
+        let path = url.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw MediaError("\(path): no such file")
+        }
+        guard !isDirectory.boolValue else { throw MediaError("\(path): is a directory, not a video") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size > 0 else { throw MediaError("\(path): empty file (0 bytes)") }
+
+        let child = try ChildProcess(tool: "ffprobe", arguments: [
+            "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", path,
+        ], input: false, output: true)
+        let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
+        let status = child.wait()
+        guard status == 0 else { throw MediaError("\(path): not a video ffmpeg can read (\(child.lastErrorLine))") }
+        let report: ProbeReport
+        do { report = try JSONDecoder().decode(ProbeReport.self, from: data) } catch {
+            throw MediaError("\(path): ffprobe's report could not be read (\(error))")
+        }
+        let streams = report.streams ?? []
+        guard let video = streams.first(where: { $0.codec_type == "video" && $0.disposition?.attached_pic != 1 }) else {
+            let kinds = Set(streams.compactMap(\.codec_type)).sorted()
+            throw MediaError("\(path): no video stream" + (kinds.isEmpty ? "" : " (only \(kinds.joined(separator: ", ")))"))
+        }
+        guard let w = video.width, let h = video.height, w > 0, h > 0 else {
+            throw MediaError("\(path): the video stream has no frame size")
+        }
+        guard let rate = parseRate(video.r_frame_rate) else {
+            throw MediaError("\(path): the video stream has no frame rate")
+        }
+        let average = parseRate(video.avg_frame_rate)
+        var rotation = 0
+        if let r = video.side_data_list?.compactMap(\.rotation).first { rotation = Int(r) }
+        else if let r = video.tags?["rotate"].flatMap({ Int($0) }) { rotation = r }
+        rotation = ((rotation % 360) + 360) % 360
+        let swapped = rotation == 90 || rotation == 270
+        return VideoInfo(
+            streamIndex: video.index ?? 0, codec: video.codec_name ?? "unknown",
+            width: swapped ? h : w, height: swapped ? w : h,
+            frameRateNumerator: rate.0, frameRateDenominator: rate.1,
+            averageFrameRateNumerator: average?.0, averageFrameRateDenominator: average?.1,
+            frameCount: video.nb_frames.flatMap { Int($0) },
+            duration: video.duration.flatMap { Double($0) } ?? report.format?.duration.flatMap { Double($0) },
+            pixelFormat: video.pix_fmt ?? "unknown", rotation: rotation,
+            audioCodecs: streams.filter { $0.codec_type == "audio" }.map { $0.codec_name ?? "unknown" },
+            subtitleStreams: streams.filter { $0.codec_type == "subtitle" }
+                .map { VideoInfo.SubtitleStream(index: $0.index ?? 0, codec: $0.codec_name ?? "unknown") },
+            formatName: report.format?.format_name ?? "unknown")
+    }
+
+    /// "30000/1001" → (30000, 1001); nil for "0/0" and malformed text.
+    static func parseRate(_ text: String?) -> (Int, Int)? {
+        guard let parts = text?.split(separator: "/"), parts.count == 2,
+              let n = Int(parts[0]), let d = Int(parts[1]), n > 0, d > 0 else { return nil }
+        return (n, d)
+    }
+
+    // The subset of ffprobe's JSON we use (its field names).
+    private struct ProbeReport: Decodable {
+        var streams: [Stream]?
+        var format: Format?
+    }
+    private struct Stream: Decodable {
+        var index: Int?
+        var codec_name: String?
+        var codec_type: String?
+        var width: Int?
+        var height: Int?
+        var pix_fmt: String?
+        var r_frame_rate: String?
+        var avg_frame_rate: String?
+        var nb_frames: String?
+        var duration: String?
+        var tags: [String: String]?
+        var side_data_list: [SideData]?
+        var disposition: Disposition?
+    }
+    private struct SideData: Decodable { var rotation: Double? }
+    private struct Disposition: Decodable { var attached_pic: Int? }
+    private struct Format: Decodable {
+        var duration: String?
+        var format_name: String?
+    }
+}
