@@ -16,6 +16,14 @@ public struct ChannelsLastTensor: Sendable, Equatable {
         self.init(n: n, h: h, w: w, c: c, scalars: [Float](repeating: 0, count: n * h * w * c))
     }
 
+    /// Elements left uninitialised: only for kernels that write every element first.
+    public init(uninitializedN n: Int, h: Int, w: Int, c: Int) {
+        let count = n * h * w * c
+        self.init(n: n, h: h, w: w, c: c, scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in
+            initialized = count
+        })
+    }
+
     /// The NCHW shape of the same tensor.
     public var shape: [Int] { [n, c, h, w] }
 }
@@ -24,31 +32,13 @@ extension Tensor {
     /// This NCHW tensor transposed to channels-last.
     public func channelsLast() -> ChannelsLastTensor {
         let (n, c, h, w) = (self.n, self.c, self.h, self.w)
-        var out = ChannelsLastTensor(n: n, h: h, w: w, c: c)
-        let plane = h * w
-        scalars.withUnsafeBufferPointer { src in
-            out.scalars.withUnsafeMutableBufferPointer { dst in
-                let (ps, pd) = (src.baseAddress!, dst.baseAddress!)
-                // One output row (all its pixels × channels) per work item: reads c strided rows, writes one run.
-                parallelFor(n * h, minimumChunk: 4) { rows in
-                    for row in rows {
-                        let b = row / h, y = row % h
-                        let d = pd + row * w * c
-                        for ch in 0..<c {
-                            let s = ps + (b * c + ch) * plane + y * w
-                            for x in 0..<w { d[x * c + ch] = s[x] }
-                        }
-                    }
-                }
-            }
-        }
-        return out
+        return channelsLastConcatenation([self])
     }
 
     /// A channels-last tensor transposed back to NCHW.
     public init(_ x: ChannelsLastTensor) {
         let (n, c, h, w) = (x.n, x.c, x.h, x.w)
-        var out = Tensor(shape: [n, c, h, w])
+        var out = Tensor(uninitializedShape: [n, c, h, w])
         let plane = h * w
         x.scalars.withUnsafeBufferPointer { src in
             out.scalars.withUnsafeMutableBufferPointer { dst in
@@ -81,7 +71,7 @@ public func conv2d(_ input: ChannelsLastTensor, weight: Tensor, bias: Tensor?, s
         hasBias: bias != nil, channelsLast: true, leakySlope: leakySlope)
     let shape = DNNL.outputShape(key)
     precondition(shape[2] > 0 && shape[3] > 0, "convolution of NHWC \(input.shape) with \(weight.shape) is empty")
-    var out = ChannelsLastTensor(n: shape[0], h: shape[2], w: shape[3], c: shape[1])
+    var out = ChannelsLastTensor(uninitializedN: shape[0], h: shape[2], w: shape[3], c: shape[1])
     out.scalars.withUnsafeMutableBufferPointer { o in
         DNNL.run(key, input: input.scalars, weight: weight.scalars, bias: bias?.scalars, output: o.baseAddress!)
     }
@@ -98,7 +88,7 @@ public func conv2d(_ input: ChannelsLastTensor, weight: Tensor, bias: Tensor?, s
 public func scaleResidualLeakyReLU(_ conv: ChannelsLastTensor, beta: Tensor, residual: ChannelsLastTensor,
                                    slope: Float = 0.2) -> ChannelsLastTensor {
     precondition(conv.shape == residual.shape && beta.count == conv.c, "ResConv NHWC: \(conv.shape) \(residual.shape) \(beta.shape)")
-    var out = conv
+    var out = conv  // consumed in place when the caller holds no other reference
     let c = conv.c
     out.scalars.withUnsafeMutableBufferPointer { o in
         residual.scalars.withUnsafeBufferPointer { r in
@@ -127,28 +117,46 @@ public func channelsLastConcatenation(_ parts: [Tensor]) -> ChannelsLastTensor {
     let (n, h, w) = (parts[0].n, parts[0].h, parts[0].w)
     for p in parts { precondition(p.n == n && p.h == h && p.w == w, "cat: \(p.shape) vs \(parts[0].shape)") }
     let total = parts.reduce(0) { $0 + $1.c }
-    var out = ChannelsLastTensor(n: n, h: h, w: w, c: total)
+    var out = ChannelsLastTensor(uninitializedN: n, h: h, w: w, c: total)
     let plane = h * w
+    let tile = 32  // pixels per tile: a tile of output (32 × channels floats) stays in L1 while it fills
+    withBufferPointers(parts) { sources in
     out.scalars.withUnsafeMutableBufferPointer { dst in
         let pd = dst.baseAddress!
         var offset = 0
-        for part in parts {
-            let channels = part.c, base = offset
-            part.scalars.withUnsafeBufferPointer { src in
-                let ps = src.baseAddress!
-                parallelFor(n * h, minimumChunk: 4) { rows in
-                    for row in rows {
-                        let b = row / h, y = row % h
-                        let d = pd + row * w * total + base
-                        for ch in 0..<channels {
-                            let s = ps + (b * channels + ch) * plane + y * w
-                            for x in 0..<w { d[x * total + ch] = s[x] }
+        let described = zip(parts, sources).map { part, pointer in
+            defer { offset += part.c }
+            return (pointer: pointer, channels: part.c, offset: offset)
+        }
+        described.withUnsafeBufferPointer { parts in
+            parallelFor(n * h, minimumChunk: 4) { rows in
+                for row in rows {
+                    let b = row / h, y = row % h
+                    var x0 = 0
+                    while x0 < w {
+                        let x1 = Swift.min(x0 + tile, w)
+                        for part in parts {
+                            for ch in 0..<part.channels {
+                                let s = part.pointer + (b * part.channels + ch) * plane + y * w
+                                let d = pd + row * w * total + part.offset + ch
+                                for x in x0..<x1 { d[x * total] = s[x] }
+                            }
                         }
+                        x0 = x1
                     }
                 }
             }
-            offset += channels
         }
     }
+    }
     return out
+}
+
+/// Calls `body` with the base address of every tensor's storage, bound for the duration of the call.
+func withBufferPointers<R>(_ tensors: [Tensor], _ body: ([UnsafePointer<Float>]) -> R) -> R {
+    func bind(_ index: Int, _ bound: [UnsafePointer<Float>]) -> R {
+        if index == tensors.count { return body(bound) }
+        return tensors[index].scalars.withUnsafeBufferPointer { bind(index + 1, bound + [$0.baseAddress!]) }
+    }
+    return bind(0, [])
 }

@@ -27,6 +27,15 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, scalars: [Float](repeating: value, count: Tensor.elementCount(shape)))
     }
 
+    /// A tensor of `shape` whose elements are not initialised: only for kernels that write every
+    /// element before anything reads it (saves a zero-fill pass over full-resolution outputs).
+    public init(uninitializedShape shape: [Int]) {
+        let count = Tensor.elementCount(shape)
+        self.init(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in
+            initialized = count
+        })
+    }
+
     /// The number of elements a tensor of `shape` holds.
     public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 

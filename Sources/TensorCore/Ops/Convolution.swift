@@ -39,7 +39,7 @@ public func convTranspose2d(_ input: Tensor, weight: Tensor, bias: Tensor?, stri
 private func runConvolution(_ key: DNNLConvolution.Key, _ input: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
     let shape = DNNL.outputShape(key)
     precondition(shape[2] > 0 && shape[3] > 0, "convolution of \(input.shape) with \(weight.shape) is empty")
-    var out = Tensor(shape: shape)
+    var out = Tensor(uninitializedShape: shape)
     out.scalars.withUnsafeMutableBufferPointer { o in
         DNNL.run(key, input: input.scalars, weight: weight.scalars, bias: bias?.scalars, output: o.baseAddress!)
     }

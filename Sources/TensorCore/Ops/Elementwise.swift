@@ -87,7 +87,7 @@ public func added(_ a: Tensor, _ b: Tensor) -> Tensor {
 ///   - mask: the post-sigmoid mask [N, 1, H, W].
 public func blended(_ w0: Tensor, _ w1: Tensor, mask: Tensor) -> Tensor {
     precondition(w0.shape == w1.shape && mask.shape == [w0.n, 1, w0.h, w0.w], "blend: \(w0.shape) \(w1.shape) \(mask.shape)")
-    var out = Tensor(shape: w0.shape)
+    var out = Tensor(uninitializedShape: w0.shape)
     let plane = w0.h * w0.w, c = w0.c
     w0.scalars.withUnsafeBufferPointer { a in
         w1.scalars.withUnsafeBufferPointer { b in
@@ -126,7 +126,7 @@ public func splitBlockOutput(_ out: Tensor, scale k: Float, previousFlow: Tensor
     precondition(out.c == 13, "block output must have 13 channels, got \(out.shape)")
     let (n, h, w) = (out.n, out.h, out.w), plane = h * w
     if let previousFlow { precondition(previousFlow.shape == [n, 4, h, w], "flow \(previousFlow.shape) vs \(out.shape)") }
-    var flow = Tensor(shape: [n, 4, h, w])
+    var flow = Tensor(uninitializedShape: [n, 4, h, w])
     let maskLogit = slicedChannels(out, 4..<5), features = slicedChannels(out, 5..<13)
     out.scalars.withUnsafeBufferPointer { src in
         flow.scalars.withUnsafeMutableBufferPointer { dst in

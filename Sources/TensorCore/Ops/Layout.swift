@@ -57,7 +57,7 @@ public func paddedBottomRight(_ x: Tensor, height: Int, width: Int) -> Tensor {
 public func pixelShuffled(_ x: Tensor, factor r: Int) -> Tensor {
     precondition(x.c % (r * r) == 0, "pixel shuffle: channels \(x.c) not divisible by \(r * r)")
     let (n, c, h, w) = (x.n, x.c / (r * r), x.h, x.w)
-    var out = Tensor(shape: [n, c, h * r, w * r])
+    var out = Tensor(uninitializedShape: [n, c, h * r, w * r])
     let ow = w * r
     x.scalars.withUnsafeBufferPointer { src in
         out.scalars.withUnsafeMutableBufferPointer { dst in

@@ -12,7 +12,7 @@ public func resizedBilinear(_ x: Tensor, factor: Double) -> Tensor {
     precondition(oh > 0 && ow > 0, "resize of \(x.shape) by \(factor) is empty")
     let ys = interpolationTaps(output: oh, input: x.h, factor: factor)
     let xs = interpolationTaps(output: ow, input: x.w, factor: factor)
-    var out = Tensor(shape: [x.n, x.c, oh, ow])
+    var out = Tensor(uninitializedShape: [x.n, x.c, oh, ow])
     let (ih, iw) = (x.h, x.w)
     x.scalars.withUnsafeBufferPointer { src in
         out.scalars.withUnsafeMutableBufferPointer { dst in

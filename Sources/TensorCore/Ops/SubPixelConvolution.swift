@@ -53,7 +53,7 @@ func interleavedPhases(_ phases: [ChannelsLastTensor], shuffle r: Int = 1) -> Te
     let (n, h, w, c) = (phases[0].n, phases[0].h, phases[0].w, phases[0].c)
     precondition(c % (r * r) == 0, "pixel shuffle: channels \(c) not divisible by \(r * r)")
     let oc = c / (r * r), oh = 2 * h * r, ow = 2 * w * r
-    var out = Tensor(shape: [n, oc, oh, ow])
+    var out = Tensor(uninitializedShape: [n, oc, oh, ow])
     phases[0].scalars.withUnsafeBufferPointer { p0 in
     phases[1].scalars.withUnsafeBufferPointer { p1 in
     phases[2].scalars.withUnsafeBufferPointer { p2 in

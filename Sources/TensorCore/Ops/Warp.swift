@@ -13,7 +13,7 @@ public func warped(_ image: Tensor, flow: Tensor, flowChannel: Int = 0) -> Tenso
                  "warp: flow \(flow.shape) channel \(flowChannel) vs image \(image.shape)")
     let (n, c, h, w) = (image.n, image.c, image.h, image.w)
     let grid = WarpGrid(height: h, width: w)
-    var out = Tensor(shape: image.shape)
+    var out = Tensor(uninitializedShape: image.shape)
     let plane = h * w, flowChannels = flow.c
     image.scalars.withUnsafeBufferPointer { src in
         flow.scalars.withUnsafeBufferPointer { fl in
@@ -123,7 +123,7 @@ public func warpedResized(_ image: Tensor, flow: Tensor, flowChannel: Int = 0, f
     let ys = interpolationTaps(output: oh, input: h, factor: factor)
     let xs = interpolationTaps(output: ow, input: w, factor: factor)
     let grid = WarpGrid(height: h, width: w)
-    var out = Tensor(shape: [n, c, oh, ow])
+    var out = Tensor(uninitializedShape: [n, c, oh, ow])
     let plane = h * w, outPlane = oh * ow, flowChannels = flow.c
     image.scalars.withUnsafeBufferPointer { src in
     flow.scalars.withUnsafeBufferPointer { fl in
