@@ -44,7 +44,7 @@ let package = Package(
             swiftSettings: strictSettings),
 
         .target(
-            name: "TestSupport", dependencies: ["TensorCore", "Checkpoint"], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["TensorCore", "Checkpoint", "Models"], path: "Tests/TestSupport",
             swiftSettings: strictSettings),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"], swiftSettings: strictSettings),

@@ -1,6 +1,7 @@
 import Foundation
 public import TensorCore
 import Checkpoint
+import Models
 
 /// Where the test data lives: `../shared` beside the checkout (CI puts it there) and the
 /// models directory the set-up script fills.
@@ -25,14 +26,8 @@ public enum Fixtures {
     /// True when running in CI, where fixture-dependent tests must run and never skip.
     public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    /// The models directory: `$TWEEN_MODELS`, else `${XDG_CACHE_HOME:-~/.cache}/tween/models`.
-    public static var modelsDirectory: URL {
-        let env = ProcessInfo.processInfo.environment
-        if let dir = env["TWEEN_MODELS"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
-        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache")
-        return URL(fileURLWithPath: cache).appendingPathComponent("tween/models")
-    }
+    /// The models directory the set-up script fills (see `ModelDirectory`).
+    public static var modelsDirectory: URL { ModelDirectory.url }
 
     /// The v4.25 checkpoint fetched by `Scripts/setup.sh`.
     public static var rifeV425Weights: URL { modelsDirectory.appendingPathComponent("rife-v4.25/flownet.pkl") }
