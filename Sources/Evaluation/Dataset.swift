@@ -17,8 +17,22 @@ public struct EvaluationSample: Sendable, Equatable {
     public var groundTruth: URL
     /// Time of the ground truth between frame0 (0) and frame1 (1).
     public var t: Double
+    /// For a video sample (the three URLs are then the video itself): the 0-based indices of the
+    /// two input frames and the ground-truth frame in decoding order.
+    public var videoFrames: VideoFrames? = nil
 
-    public init(name: String, frame0: URL, frame1: URL, groundTruth: URL, t: Double = 0.5) {
+    /// Frame numbers of a video sample.
+    public struct VideoFrames: Sendable, Equatable {
+        public var frame0: Int, frame1: Int, groundTruth: Int
+        public init(frame0: Int, frame1: Int, groundTruth: Int) {
+            self.frame0 = frame0
+            self.frame1 = frame1
+            self.groundTruth = groundTruth
+        }
+    }
+
+    public init(name: String, frame0: URL, frame1: URL, groundTruth: URL, t: Double = 0.5, videoFrames: VideoFrames? = nil) {
+        self.videoFrames = videoFrames
         self.name = name
         self.frame0 = frame0
         self.frame1 = frame1
@@ -38,6 +52,8 @@ public struct EvaluationDataset: Sendable {
         /// A JSON file listing `{"frame0", "frame1", "gt", "t"?, "name"?}` objects; relative paths
         /// are resolved against the manifest's folder and t defaults to 0.5.
         case manifest
+        /// A video, sampled by the drop-frame protocol (`Evaluator.run(video:…)`); never made by `load`.
+        case video
     }
 
     public var location: URL

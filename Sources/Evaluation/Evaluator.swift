@@ -53,6 +53,8 @@ public struct EvaluationRun: Sendable {
     public var rankingMethod: EvaluationMethod
     /// Wall-clock seconds for the whole run (reading, predicting, scoring).
     public var seconds: Double
+    /// For a video: the drop-frame protocol's windows, used and skipped; nil for triplet sets.
+    public var video: DropFrameSummary? = nil
 
     /// Mean of each score over the samples for `method`.
     public func mean(_ method: EvaluationMethod) -> Scores {
@@ -96,8 +98,7 @@ public struct Evaluator: Sendable {
         let started = Date()
         let samples = Array(dataset.samples.prefix(limit ?? dataset.samples.count))
         let ranking: EvaluationMethod = methods.contains(.tween) ? .tween : methods[0]
-        var results: [SampleResult] = []
-        var worst: [(result: SampleResult, thumbnails: SampleThumbnails)] = []
+        var tally = Tally(worstCount: worstCount, ranking: ranking)
         for (i, sample) in samples.enumerated() {
             progress(i + 1, samples.count, sample.name)
             let a = try read(sample.frame0), b = try read(sample.frame1), truth = try read(sample.groundTruth)
@@ -108,30 +109,58 @@ public struct Evaluator: Sendable {
             guard min(a.width, a.height) >= LPIPS.minimumSide else {
                 throw EvaluationError("\(sample.frame0.path): \(a.width)x\(a.height) is too small to score (at least \(LPIPS.minimumSide) px a side)")
             }
-            let truth8 = image8(truth)
-            var scores: [EvaluationMethod: Scores] = [:]
-            var outputs: [EvaluationMethod: RGBImage] = [:]
-            for method in methods {
-                let t0 = Date()
-                let prediction = predict(method, a, b, t: sample.t, interpolator: interpolator)
-                let seconds = Date().timeIntervalSince(t0)
-                scores[method] = Scores.measure(image8(prediction), against: truth8, lpips: lpips, seconds: seconds)
-                outputs[method] = prediction
-            }
-            let result = SampleResult(sample: sample, width: a.width, height: a.height, scores: scores)
-            results.append(result)
-            // Keep thumbnails for the worst samples seen so far only, so memory stays small.
-            if worstCount > 0 {
-                let psnr = scores[ranking]!.psnr
-                if worst.count < worstCount || psnr < worst.last!.result.scores[ranking]!.psnr {
-                    worst.append((result, thumbnails(a, b, truth, outputs)))
-                    worst.sort { $0.result.scores[ranking]!.psnr < $1.result.scores[ranking]!.psnr }
-                    if worst.count > worstCount { worst.removeLast() }
-                }
-            }
+            score(sample, a, b, truth, prepared: nil, into: &tally)
         }
+        let (results, worst) = (tally.results, tally.worst)
         return EvaluationRun(dataset: dataset, methods: methods, results: results, worst: worst, rankingMethod: ranking,
                              seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Results so far and the thumbnails of the worst samples seen so far (only those, so memory stays small).
+    struct Tally {
+        let worstCount: Int
+        let ranking: EvaluationMethod
+        var results: [SampleResult] = []
+        var worst: [(result: SampleResult, thumbnails: SampleThumbnails)] = []
+        init(worstCount: Int, ranking: EvaluationMethod) {
+            self.worstCount = worstCount
+            self.ranking = ranking
+        }
+    }
+
+    /// Predicts `sample` with every method, scores it against `truth` and adds it to `tally`.
+    /// - Parameter prepared: the two frames already encoded for tween (the inner frames of one
+    ///   video window share them) and the share of the encoding time charged to this sample, or
+    ///   nil to encode them here.
+    func score(_ sample: EvaluationSample, _ a: RGBImage, _ b: RGBImage, _ truth: RGBImage,
+               prepared: (a: Interpolator.PreparedFrame, b: Interpolator.PreparedFrame, seconds: Double)?, into tally: inout Tally) {
+        let truth8 = image8(truth)
+        var scores: [EvaluationMethod: Scores] = [:]
+        var outputs: [EvaluationMethod: RGBImage] = [:]
+        for method in methods {
+            let t0 = Date()
+            let prediction: RGBImage
+            var seconds = 0.0
+            if method == .tween, let interpolator, let prepared {
+                prediction = RGBImage(tensor: interpolator.interpolate(prepared.a, prepared.b, t: Float(sample.t)))
+                seconds = prepared.seconds
+            } else {
+                prediction = predict(method, a, b, t: sample.t, interpolator: interpolator)
+            }
+            seconds += Date().timeIntervalSince(t0)
+            scores[method] = Scores.measure(image8(prediction), against: truth8, lpips: lpips, seconds: seconds)
+            outputs[method] = prediction
+        }
+        let result = SampleResult(sample: sample, width: a.width, height: a.height, scores: scores)
+        tally.results.append(result)
+        guard tally.worstCount > 0 else { return }
+        let ranking = tally.ranking
+        let psnr = scores[ranking]!.psnr
+        if tally.worst.count < tally.worstCount || psnr < tally.worst.last!.result.scores[ranking]!.psnr {
+            tally.worst.append((result, thumbnails(a, b, truth, outputs)))
+            tally.worst.sort { $0.result.scores[ranking]!.psnr < $1.result.scores[ranking]!.psnr }
+            if tally.worst.count > tally.worstCount { tally.worst.removeLast() }
+        }
     }
 
     private func read(_ url: URL) throws -> RGBImage {

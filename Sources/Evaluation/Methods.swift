@@ -9,7 +9,8 @@ public enum EvaluationMethod: String, Sendable, CaseIterable {
     /// The linear blend `floor((1 − t)·I0 + t·I1 + 0.5)`; at t = 0.5 that is `round((I0 + I1) / 2)`
     /// with halves rounded up, as the reference computed it.
     case blend
-    /// Frame 0 repeated (what a player shows for a dropped frame).
+    /// The nearer input repeated (what a player shows for a dropped frame): frame 0 for t ≤ 0.5,
+    /// frame 1 after; at t = 0.5 it is frame 0.
     case `repeat`
 
     /// The label used in tables and reports.
@@ -41,7 +42,7 @@ func blended(_ a: RGBImage, _ b: RGBImage, t: Double) -> RGBImage {
 func predict(_ method: EvaluationMethod, _ a: RGBImage, _ b: RGBImage, t: Double, interpolator: Interpolator?) -> RGBImage {
     switch method {
     case .repeat:
-        return a
+        return t <= 0.5 ? a : b
     case .blend:
         return blended(a, b, t: t)
     case .tween:

@@ -6,7 +6,7 @@ extension EvaluationRun {
     /// The summary as a Markdown table: mean PSNR, both SSIMs, LPIPS, IE and seconds per sample
     /// for each method, preceded by one line naming the dataset.
     public var table: String {
-        var lines = ["\(dataset.location.path): \(dataset.layout.rawValue) layout, \(results.count) samples, \(format(seconds, 1)) s",
+        var lines = [headline,
                      "| method | PSNR (dB) | SSIM (skimage 7×7) | SSIM (Gaussian 11×11) | LPIPS (alex) | IE | s / sample |",
                      "|---|---|---|---|---|---|---|"]
         for method in methods {
@@ -17,6 +17,15 @@ extension EvaluationRun {
         return lines.joined(separator: "\n")
     }
 
+    /// What was evaluated, in one line: the dataset and its layout, or for a video the drop-frame
+    /// protocol's windows (used, skipped and why); the sample count and the time.
+    public var headline: String {
+        if let video {
+            return "\(dataset.location.path): video drop-frame protocol, \(video.line); \(results.count) samples, \(format(seconds, 1)) s"
+        }
+        return "\(dataset.location.path): \(dataset.layout.rawValue) layout, \(results.count) samples, \(format(seconds, 1)) s"
+    }
+
     /// The per-sample report: the dataset, the means, and one row per sample with every method's
     /// scores (`psnr` is null for a perfect prediction, `lpips` null when LPIPS was not computed).
     public func json() throws -> Data {
@@ -25,12 +34,21 @@ extension EvaluationRun {
              "lpips": s.lpips ?? NSNull(), "ie": s.ie, "seconds": s.seconds]
         }
         let rows: [[String: Any]] = results.map { r in
-            var row: [String: Any] = ["sample": r.sample.name, "w": r.width, "h": r.height, "t": r.sample.t,
-                                      "frame0": r.sample.frame0.path, "frame1": r.sample.frame1.path, "gt": r.sample.groundTruth.path]
+            var row: [String: Any] = ["sample": r.sample.name, "w": r.width, "h": r.height, "t": r.sample.t]
+            if let f = r.sample.videoFrames {
+                // Frame numbers (0-based, decoding order) in the video named by "dataset".
+                row["frame0"] = f.frame0
+                row["frame1"] = f.frame1
+                row["gt"] = f.groundTruth
+            } else {
+                row["frame0"] = r.sample.frame0.path
+                row["frame1"] = r.sample.frame1.path
+                row["gt"] = r.sample.groundTruth.path
+            }
             for method in methods { row[method.rawValue] = encode(r.scores[method]!) }
             return row
         }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "dataset": dataset.location.path, "layout": dataset.layout.rawValue, "n": results.count,
             "methods": methods.map(\.rawValue), "seconds": seconds,
             "metrics": ["psnr": "dB, 8-bit, full frame", "ssim": "scikit-image 0.26 defaults (7x7 uniform, sample covariance)",
@@ -39,6 +57,20 @@ extension EvaluationRun {
             "summary": Dictionary(uniqueKeysWithValues: methods.map { ($0.rawValue, encode(mean($0))) }),
             "rows": rows,
         ]
+        if let video {
+            object["protocol"] = [
+                "name": "drop-frame", "gap": video.settings.gap, "all_inner": video.settings.allInner,
+                "frames_read": video.framesRead, "windows": video.windows, "windows_used": video.used,
+                "windows_skipped": video.skips.count,
+                "skipped": ["scene_cut": video.skipped(.sceneCut), "duplicate": video.skipped(.duplicate)],
+                "scene_threshold": video.settings.sceneThreshold,
+                "duplicate_threshold": video.settings.duplicateThreshold,
+                "skipped_windows": video.skips.map { skip -> [String: Any] in
+                    ["window": skip.window, "first": skip.first, "last": skip.last,
+                     "reason": skip.reason == .sceneCut ? "scene_cut" : "duplicate", "value": skip.value]
+                },
+            ] as [String: Any]
+        }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
@@ -71,7 +103,7 @@ extension EvaluationRun {
             .sample { margin-top: 1.5em; }
             </style></head><body>
             <h1>tween eval</h1>
-            <p>\(escape(dataset.location.path)): \(dataset.layout.rawValue) layout, \(results.count) samples, \(format(seconds, 1)) s.
+            <p>\(escape(headline)).\(video.map { escape(protocolNote($0)) } ?? "")
             PSNR on 8 bits; SSIM as scikit-image computes it by default (7×7 uniform window) and as Wang et al. 2004 define it
             (11×11 Gaussian, σ = 1.5); LPIPS v0.1 AlexNet; IE = mean absolute error (0–255).</p>
             <table><tr><th>method</th><th>PSNR (dB)</th><th>SSIM (skimage 7×7)</th><th>SSIM (Gaussian 11×11)</th><th>LPIPS</th><th>IE</th><th>s / sample</th></tr>
@@ -91,9 +123,10 @@ extension EvaluationRun {
                 let src = try save(image, "\(stem)_\(file).png")
                 html += "<figure><img src=\"\(escape(src))\" alt=\"\(escape(caption))\"><figcaption>\(escape(caption))</figcaption></figure>\n"
             }
-            try figure(thumbs.frame0, "frame0", "frame 0")
-            try figure(thumbs.frame1, "frame1", "frame 1")
-            try figure(thumbs.groundTruth, "gt", "ground truth")
+            let numbers = result.sample.videoFrames
+            try figure(thumbs.frame0, "frame0", numbers.map { "frame \($0.frame0) (input)" } ?? "frame 0")
+            try figure(thumbs.frame1, "frame1", numbers.map { "frame \($0.frame1) (input)" } ?? "frame 1")
+            try figure(thumbs.groundTruth, "gt", numbers.map { "frame \($0.groundTruth) (ground truth)" } ?? "ground truth")
             html += "<br>\n"
             for method in methods {
                 let s = result.scores[method]!
@@ -112,6 +145,19 @@ extension EvaluationRun {
         }
         return written
     }
+}
+
+/// How the windows were chosen and skipped, for the HTML page.
+func protocolNote(_ video: DropFrameSummary) -> String {
+    var note = " Windows of \(video.settings.gap) frame steps, the outer frames predicting "
+        + (video.settings.allInner ? "every inner frame at its true t" : "the middle frame (t = 0.5)")
+        + "; a window is skipped at a scene cut (32×32 luma thumbnails differ by more than \(video.settings.sceneThreshold))"
+        + " or a duplicated frame (consecutive frames differ by less than \(video.settings.duplicateThreshold) of 255 on average)."
+    if !video.skips.isEmpty {
+        note += " Skipped: " + video.skips.map { "frames \($0.first)–\($0.last) (\($0.reason.rawValue), \(format($0.value, 3)))" }
+            .joined(separator: ", ") + "."
+    }
+    return note
 }
 
 func format(_ x: Double, _ digits: Int) -> String {

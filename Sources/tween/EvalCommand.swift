@@ -16,14 +16,26 @@ struct EvalCommand: ParsableCommand {
             DATASET is a folder in the Middlebury layout (NAME/frame10.png, frame11.png → frame10i11.png), \
             the UCF101 layout (ID/frame_00.png, frame_02.png → frame_01_gt.png), or a JSON manifest: a list of \
             {"frame0", "frame1", "gt", "t"} objects with paths relative to the manifest. The layout is detected.
+            DATASET may also be a video (any file ffprobe reads): the drop-frame protocol then cuts it into \
+            non-overlapping windows of --gap frame steps and predicts the middle frame of each from its two \
+            outer frames (--gap 2: frame 2k+1 from 2k and 2k+2), or with --all-inner every inner frame at its \
+            true t; windows crossing a scene cut or holding a duplicated frame are skipped and counted.
             Prints a Markdown table of mean scores per method; --report writes per-sample JSON, --html a page \
             with the worst samples side by side (thumbnails in a folder beside it).
             """)
 
-    @Argument(help: "Dataset folder or JSON manifest.") var dataset: String
+    @Argument(help: "Dataset folder, JSON manifest or video.") var dataset: String
     @Option(name: .customLong("method"), help: "tween, blend or repeat; repeat the option for several (default: all three).")
     var methods: [String] = []
-    @Option(help: "Evaluate only the first N samples.") var limit: Int?
+    @Option(help: "Evaluate only the first N samples (for a video: the first N windows, skipped ones included).") var limit: Int?
+    @Option(help: "Video: frame steps per window; the outer frames predict the middle one (default 2).") var gap: Int?
+    @Flag(name: .customLong("all-inner"), help: "Video: predict every inner frame of a window at its true t, not only the middle one.")
+    var allInner = false
+    @Option(name: .customLong("scene-threshold"), help: "Video: skip windows with a cut, as tween video detects it (default 0.1).")
+    var sceneThreshold: Double = SceneCutDetector.defaultThreshold
+    @Option(name: .customLong("duplicate-threshold"),
+            help: "Video: skip windows where consecutive frames differ by less than this mean absolute difference (0–255; default 0.5).")
+    var duplicateThreshold: Double = DropFrameProtocol.defaultDuplicateThreshold
     @Option(help: "Write per-sample scores as JSON to this file.") var report: String?
     @Option(help: "Write an HTML report to this file (thumbnails go to a folder beside it).") var html: String?
     @Option(help: "How many worst samples the HTML report shows.") var worst: Int = 5
@@ -44,6 +56,12 @@ struct EvalCommand: ParsableCommand {
         if let limit, limit < 1 { throw UserError("--limit must be at least 1 (got \(limit))") }
         guard worst >= 0 else { throw UserError("--worst must be at least 0 (got \(worst))") }
         guard [0.25, 0.5, 1, 2, 4].contains(scale) else { throw UserError("--scale must be one of 0.25, 0.5, 1, 2, 4 (got \(scale))") }
+        if let gap {
+            guard gap >= 2 else { throw UserError("--gap must be at least 2 (got \(gap))") }
+            guard gap % 2 == 0 || allInner else { throw UserError("--gap \(gap) has no middle frame; use an even gap or --all-inner") }
+        }
+        guard sceneThreshold >= 0 else { throw UserError("--scene-threshold must be at least 0 (got \(sceneThreshold))") }
+        guard duplicateThreshold >= 0 else { throw UserError("--duplicate-threshold must be at least 0 (got \(duplicateThreshold))") }
         for (flag, path) in [("--report", report), ("--html", html)] {
             guard let path else { continue }
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -56,17 +74,30 @@ struct EvalCommand: ParsableCommand {
 
         var progressShown = false
         do {
-            let data = try EvaluationDataset.load(URL(fileURLWithPath: dataset))
+            let source = try EvaluationSource.detect(URL(fileURLWithPath: dataset))
+            if case .triplets = source, gap != nil || allInner {
+                throw UserError("--gap and --all-inner apply to a video; \(dataset) is a triplet set")
+            }
             let interpolator = chosen.contains(.tween) ? try loadInterpolator(weights: weights, scale: scale) : nil
             let lpips = noLPIPS ? nil : try loadLPIPS()
             let evaluator = Evaluator(methods: chosen, interpolator: interpolator, lpips: lpips, worstCount: html == nil ? 0 : worst)
             // On a terminal the progress line rewrites itself; in a log it is one line per sample.
             let terminal = isatty(2) != 0
-            let result = try evaluator.run(data, limit: limit) { i, n, name in
+            let show = { (i: Int, n: Int, name: String) in
                 progressShown = true
-                FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + "[\(i)/\(n)] \(name)" + (terminal ? "" : "\n")).utf8))
+                let total = n > 0 ? "\(n)" : "?"
+                FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + "[\(i)/\(total)] \(name)" + (terminal ? "" : "\n")).utf8))
             }
-            let count = result.results.count
+            let result: EvaluationRun
+            switch source {
+            case .triplets(let data):
+                result = try evaluator.run(data, limit: limit, progress: show)
+            case .video(let url, let info):
+                let settings = DropFrameProtocol(gap: gap ?? 2, allInner: allInner, sceneThreshold: sceneThreshold,
+                                                 duplicateThreshold: duplicateThreshold)
+                result = try evaluator.run(video: url, info: info, protocol: settings, limit: limit, progress: show)
+            }
+            let count = result.video?.windows ?? result.results.count
             FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + "[\(count)/\(count)] done in \(String(format: "%.1f", result.seconds)) s\n").utf8))
             print(result.table)
             if let report {

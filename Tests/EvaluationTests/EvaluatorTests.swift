@@ -54,3 +54,13 @@ func layoutErrors() throws {
     let dataset = try EvaluationDataset.load(dir)
     #expect(dataset.layout == .ucf101 && dataset.samples.map(\.name) == ["7"])
 }
+
+@Test("drop-frame protocol: the inner frames predicted per window and their true t")
+func dropFrameTargets() {
+    func pairs(_ p: DropFrameProtocol) -> [String] { p.targets.map { "\($0.offset)@\($0.t)" } }
+    #expect(pairs(DropFrameProtocol(gap: 2)) == ["1@0.5"])
+    #expect(pairs(DropFrameProtocol(gap: 4)) == ["2@0.5"])
+    #expect(pairs(DropFrameProtocol(gap: 4, allInner: true)) == ["1@0.25", "2@0.5", "3@0.75"])
+    #expect(pairs(DropFrameProtocol(gap: 3, allInner: true)).count == 2)
+    #expect(DropFrameProtocol(gap: 2).duplicateThreshold == 0.5)
+}
