@@ -53,6 +53,14 @@ public struct EvaluationRun: Sendable {
     public var rankingMethod: EvaluationMethod
     /// Wall-clock seconds for the whole run (reading, predicting, scoring).
     public var seconds: Double
+    /// The network behind the tween method ("rife-v4.25"), nil when tween was not run.
+    public var tweenModel: String? = nil
+
+    /// A method's name in tables: the tween row names the network it ran.
+    public func label(_ method: EvaluationMethod) -> String {
+        guard method == .tween, let tweenModel, tweenModel != InterpolationModel.rifeV425.rawValue else { return method.label }
+        return "tween (\(tweenModel == InterpolationModel.rifeHDv3.rawValue ? "RIFE HDv3" : tweenModel))"
+    }
 
     /// Mean of each score over the samples for `method`.
     public func mean(_ method: EvaluationMethod) -> Scores {
@@ -69,7 +77,7 @@ public struct EvaluationRun: Sendable {
 public struct Evaluator: Sendable {
     public var methods: [EvaluationMethod]
     /// Needed when `methods` contains `.tween`.
-    public var interpolator: Interpolator?
+    public var interpolator: (any FrameInterpolating)?
     /// When nil, LPIPS is left out of the scores.
     public var lpips: LPIPS?
     /// How many worst samples keep thumbnails (0: none, and no thumbnails are made).
@@ -77,7 +85,7 @@ public struct Evaluator: Sendable {
     /// Thumbnails are shrunk by a whole factor until at most this wide.
     public var thumbnailWidth: Int
 
-    public init(methods: [EvaluationMethod], interpolator: Interpolator?, lpips: LPIPS?, worstCount: Int = 0, thumbnailWidth: Int = 320) {
+    public init(methods: [EvaluationMethod], interpolator: (any FrameInterpolating)?, lpips: LPIPS?, worstCount: Int = 0, thumbnailWidth: Int = 320) {
         precondition(!methods.isEmpty, "no methods to evaluate")
         precondition(!methods.contains(.tween) || interpolator != nil, "the tween method needs an interpolator")
         self.methods = methods
@@ -113,7 +121,7 @@ public struct Evaluator: Sendable {
             var outputs: [EvaluationMethod: RGBImage] = [:]
             for method in methods {
                 let t0 = Date()
-                let prediction = predict(method, a, b, t: sample.t, interpolator: interpolator)
+                let prediction = try predict(method, a, b, t: sample.t, interpolator: interpolator)
                 let seconds = Date().timeIntervalSince(t0)
                 scores[method] = Scores.measure(image8(prediction), against: truth8, lpips: lpips, seconds: seconds)
                 outputs[method] = prediction
@@ -131,7 +139,7 @@ public struct Evaluator: Sendable {
             }
         }
         return EvaluationRun(dataset: dataset, methods: methods, results: results, worst: worst, rankingMethod: ranking,
-                             seconds: Date().timeIntervalSince(started))
+                             seconds: Date().timeIntervalSince(started), tweenModel: interpolator?.modelName)
     }
 
     private func read(_ url: URL) throws -> RGBImage {
