@@ -157,7 +157,9 @@ extension Evaluator {
                 } else {
                     let a = frames[0], b = frames[gap]
                     var prepared: (a: Interpolator.PreparedFrame, b: Interpolator.PreparedFrame, seconds: Double)?
-                    if methods.contains(.tween), let interpolator {
+                    // v4.25 encodes each window's two frames once for all its inner frames; other
+                    // engines (HDv3's bisection) run through the generic path per sample.
+                    if methods.contains(.tween), let interpolator = interpolator as? Interpolator {
                         let t0 = Date()
                         let pa = interpolator.prepare(a.tensor), pb = interpolator.prepare(b.tensor)
                         prepared = (pa, pb, Date().timeIntervalSince(t0) / Double(targets.count))
@@ -166,7 +168,7 @@ extension Evaluator {
                         let sample = EvaluationSample(
                             name: "frame \(start + offset) (\(start)–\(start + gap))", frame0: url, frame1: url, groundTruth: url, t: t,
                             videoFrames: .init(frame0: start, frame1: start + gap, groundTruth: start + offset))
-                        score(sample, a, b, frames[offset], prepared: prepared, into: &tally)
+                        try score(sample, a, b, frames[offset], prepared: prepared, into: &tally)
                     }
                 }
                 frames = [frames[gap]]
@@ -179,7 +181,7 @@ extension Evaluator {
                                            used: windows - skips.count, skips: skips)
             var run = EvaluationRun(dataset: EvaluationDataset(location: url, layout: .video, samples: []), methods: methods,
                                     results: tally.results, worst: tally.worst, rankingMethod: ranking,
-                                    seconds: Date().timeIntervalSince(started))
+                                    seconds: Date().timeIntervalSince(started), tweenModel: interpolator?.modelName)
             run.video = summary
             return run
         } catch let e as MediaError {

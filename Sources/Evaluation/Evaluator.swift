@@ -56,6 +56,15 @@ public struct EvaluationRun: Sendable {
     /// For a video: the drop-frame protocol's windows, used and skipped; nil for triplet sets.
     public var video: DropFrameSummary? = nil
 
+    /// The network behind the tween method ("rife-v4.25"), nil when tween was not run.
+    public var tweenModel: String? = nil
+
+    /// A method's name in tables: the tween row names the network it ran.
+    public func label(_ method: EvaluationMethod) -> String {
+        guard method == .tween, let tweenModel, tweenModel != InterpolationModel.rifeV425.rawValue else { return method.label }
+        return "tween (\(tweenModel == InterpolationModel.rifeHDv3.rawValue ? "RIFE HDv3" : tweenModel))"
+    }
+
     /// Mean of each score over the samples for `method`.
     public func mean(_ method: EvaluationMethod) -> Scores {
         let all = results.compactMap { $0.scores[method] }
@@ -71,7 +80,7 @@ public struct EvaluationRun: Sendable {
 public struct Evaluator: Sendable {
     public var methods: [EvaluationMethod]
     /// Needed when `methods` contains `.tween`.
-    public var interpolator: Interpolator?
+    public var interpolator: (any FrameInterpolating)?
     /// When nil, LPIPS is left out of the scores.
     public var lpips: LPIPS?
     /// How many worst samples keep thumbnails (0: none, and no thumbnails are made).
@@ -79,7 +88,7 @@ public struct Evaluator: Sendable {
     /// Thumbnails are shrunk by a whole factor until at most this wide.
     public var thumbnailWidth: Int
 
-    public init(methods: [EvaluationMethod], interpolator: Interpolator?, lpips: LPIPS?, worstCount: Int = 0, thumbnailWidth: Int = 320) {
+    public init(methods: [EvaluationMethod], interpolator: (any FrameInterpolating)?, lpips: LPIPS?, worstCount: Int = 0, thumbnailWidth: Int = 320) {
         precondition(!methods.isEmpty, "no methods to evaluate")
         precondition(!methods.contains(.tween) || interpolator != nil, "the tween method needs an interpolator")
         self.methods = methods
@@ -109,11 +118,11 @@ public struct Evaluator: Sendable {
             guard min(a.width, a.height) >= LPIPS.minimumSide else {
                 throw EvaluationError("\(sample.frame0.path): \(a.width)x\(a.height) is too small to score (at least \(LPIPS.minimumSide) px a side)")
             }
-            score(sample, a, b, truth, prepared: nil, into: &tally)
+            try score(sample, a, b, truth, prepared: nil, into: &tally)
         }
         let (results, worst) = (tally.results, tally.worst)
         return EvaluationRun(dataset: dataset, methods: methods, results: results, worst: worst, rankingMethod: ranking,
-                             seconds: Date().timeIntervalSince(started))
+                             seconds: Date().timeIntervalSince(started), tweenModel: interpolator?.modelName)
     }
 
     /// Results so far and the thumbnails of the worst samples seen so far (only those, so memory stays small).
@@ -133,7 +142,7 @@ public struct Evaluator: Sendable {
     ///   video window share them) and the share of the encoding time charged to this sample, or
     ///   nil to encode them here.
     func score(_ sample: EvaluationSample, _ a: RGBImage, _ b: RGBImage, _ truth: RGBImage,
-               prepared: (a: Interpolator.PreparedFrame, b: Interpolator.PreparedFrame, seconds: Double)?, into tally: inout Tally) {
+               prepared: (a: Interpolator.PreparedFrame, b: Interpolator.PreparedFrame, seconds: Double)?, into tally: inout Tally) throws {
         let truth8 = image8(truth)
         var scores: [EvaluationMethod: Scores] = [:]
         var outputs: [EvaluationMethod: RGBImage] = [:]
@@ -141,11 +150,11 @@ public struct Evaluator: Sendable {
             let t0 = Date()
             let prediction: RGBImage
             var seconds = 0.0
-            if method == .tween, let interpolator, let prepared {
-                prediction = RGBImage(tensor: interpolator.interpolate(prepared.a, prepared.b, t: Float(sample.t)))
+            if method == .tween, let engine = interpolator as? Interpolator, let prepared {
+                prediction = RGBImage(tensor: engine.interpolate(prepared.a, prepared.b, t: Float(sample.t)))
                 seconds = prepared.seconds
             } else {
-                prediction = predict(method, a, b, t: sample.t, interpolator: interpolator)
+                prediction = try predict(method, a, b, t: sample.t, interpolator: interpolator)
             }
             seconds += Date().timeIntervalSince(t0)
             scores[method] = Scores.measure(image8(prediction), against: truth8, lpips: lpips, seconds: seconds)

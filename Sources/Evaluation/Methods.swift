@@ -39,7 +39,7 @@ func blended(_ a: RGBImage, _ b: RGBImage, t: Double) -> RGBImage {
 }
 
 /// Makes the frame at `t` between `a` and `b` with `method`.
-func predict(_ method: EvaluationMethod, _ a: RGBImage, _ b: RGBImage, t: Double, interpolator: Interpolator?) -> RGBImage {
+func predict(_ method: EvaluationMethod, _ a: RGBImage, _ b: RGBImage, t: Double, interpolator: (any FrameInterpolating)?) throws -> RGBImage {
     switch method {
     case .repeat:
         return t <= 0.5 ? a : b
@@ -47,7 +47,10 @@ func predict(_ method: EvaluationMethod, _ a: RGBImage, _ b: RGBImage, t: Double
         return blended(a, b, t: t)
     case .tween:
         guard let interpolator else { preconditionFailure("the tween method needs an interpolator") }
-        let pa = interpolator.prepare(a.tensor), pb = interpolator.prepare(b.tensor)
-        return RGBImage(tensor: interpolator.interpolate(pa, pb, t: Float(t)))
+        do {
+            return RGBImage(tensor: try interpolator.interpolate(a.tensor, b.tensor, times: [Float(t)])[0])
+        } catch let error as UnsupportedTimeError {
+            throw EvaluationError(error.description)
+        }
     }
 }

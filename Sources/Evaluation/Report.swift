@@ -11,7 +11,7 @@ extension EvaluationRun {
                      "|---|---|---|---|---|---|---|"]
         for method in methods {
             let m = mean(method)
-            lines.append("| \(method.label) | \(format(m.psnr, 3)) | \(format(m.ssim, 4)) | \(format(m.ssimGaussian, 4)) | "
+            lines.append("| \(label(method)) | \(format(m.psnr, 3)) | \(format(m.ssim, 4)) | \(format(m.ssimGaussian, 4)) | "
                          + "\(m.lpips.map { format($0, 4) } ?? "–") | \(format(m.ie, 3)) | \(format(m.seconds, 3)) |")
         }
         return lines.joined(separator: "\n")
@@ -111,10 +111,10 @@ extension EvaluationRun {
             """
         for method in methods {
             let m = mean(method)
-            html += "<tr><td>\(escape(method.label))</td><td>\(format(m.psnr, 3))</td><td>\(format(m.ssim, 4))</td><td>\(format(m.ssimGaussian, 4))</td>"
+            html += "<tr><td>\(escape(label(method)))</td><td>\(format(m.psnr, 3))</td><td>\(format(m.ssim, 4))</td><td>\(format(m.ssimGaussian, 4))</td>"
                 + "<td>\(m.lpips.map { format($0, 4) } ?? "–")</td><td>\(format(m.ie, 3))</td><td>\(format(m.seconds, 3))</td></tr>\n"
         }
-        html += "</table>\n<h2>The \(worst.count) worst samples by \(escape(rankingMethod.label)) PSNR</h2>\n"
+        html += "</table>\n<h2>The \(worst.count) worst samples by \(escape(label(rankingMethod))) PSNR</h2>\n"
         html += "<p>Error maps: |output − ground truth|, black = 0, red, yellow, white = 48 or more (of 255).</p>\n"
         for (rank, (result, thumbs)) in worst.enumerated() {
             let stem = String(format: "%02d_", rank + 1) + safeFileName(result.sample.name)
@@ -130,12 +130,12 @@ extension EvaluationRun {
             html += "<br>\n"
             for method in methods {
                 let s = result.scores[method]!
-                let caption = "\(method.label): \(format(s.psnr, 2)) dB, LPIPS \(s.lpips.map { format($0, 4) } ?? "–")"
+                let caption = "\(label(method)): \(format(s.psnr, 2)) dB, LPIPS \(s.lpips.map { format($0, 4) } ?? "–")"
                 try figure(thumbs.outputs[method]!, method.rawValue, caption)
             }
             html += "<br>\n"
             for method in methods {
-                try figure(thumbs.errors[method]!, "\(method.rawValue)_error", "\(method.label): error, IE \(format(result.scores[method]!.ie, 2))")
+                try figure(thumbs.errors[method]!, "\(method.rawValue)_error", "\(label(method)): error, IE \(format(result.scores[method]!.ie, 2))")
             }
             html += "</div>\n"
         }

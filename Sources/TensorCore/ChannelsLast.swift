@@ -30,10 +30,7 @@ public struct ChannelsLastTensor: Sendable, Equatable {
 
 extension Tensor {
     /// This NCHW tensor transposed to channels-last.
-    public func channelsLast() -> ChannelsLastTensor {
-        let (n, c, h, w) = (self.n, self.c, self.h, self.w)
-        return channelsLastConcatenation([self])
-    }
+    public func channelsLast() -> ChannelsLastTensor { channelsLastConcatenation([self]) }
 
     /// A channels-last tensor transposed back to NCHW.
     public init(_ x: ChannelsLastTensor) {

@@ -15,14 +15,16 @@ struct BenchCommand: ParsableCommand {
     var sizes: [String] = []
     @Option(help: "Timed runs per size (after one warm-up run).") var runs: Int = 5
     @Option(help: "Flow resolution (RIFE scale).") var scale: Double = 1
-    @Option(help: "Weights file (default: the RIFE v4.25 checkpoint in the models directory).") var weights: String?
+    @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
+    @Option(help: "Network: rife-v4.25 or rife-hdv3.") var model: String = InterpolationModel.rifeV425.rawValue
 
     func run() throws {
         guard runs >= 1 else { throw UserError("--runs must be at least 1") }
         let parsed = try (sizes.isEmpty ? ["448x256", "1280x720"] : sizes).map(parseSize)
-        let interpolator = try loadInterpolator(weights: weights, scale: scale)
+        let chosen = try parseModel(model)
+        let engine = try loadEngine(chosen, weights: weights, scale: scale)
         let a = try readImage(demoPath("I0_0.png")).tensor, b = try readImage(demoPath("I0_1.png")).tensor
-        print("RIFE v4.25, fp32, scale \(scale), t = 0.5, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(runs) runs after 1 warm-up")
+        print("\(chosen.rawValue), fp32, scale \(scale), t = 0.5, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(runs) runs after 1 warm-up")
         print("| input | padded | pair: 2×Head + net, median | min | net only (Head reused), median | min | peak RSS |")
         print("|---|---|---|---|---|---|---|")
         var stageTables: [String] = []
@@ -34,9 +36,16 @@ struct BenchCommand: ParsableCommand {
             for i in 0...runs {
                 let clock = StageClock()
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let p0 = interpolator.prepare(frame0, clock: clock), p1 = interpolator.prepare(frame1, clock: clock)
-                let t1 = DispatchTime.now().uptimeNanoseconds
-                _ = interpolator.run(p0, p1, time: .uniform(0.5), clock: clock)
+                let t1: UInt64
+                if let interpolator = engine as? Interpolator {
+                    let p0 = interpolator.prepare(frame0, clock: clock), p1 = interpolator.prepare(frame1, clock: clock)
+                    t1 = DispatchTime.now().uptimeNanoseconds
+                    _ = interpolator.run(p0, p1, time: .uniform(0.5), clock: clock)
+                } else {
+                    // HDv3 has no per-frame encoder: the pair time is the network time.
+                    t1 = t0
+                    _ = (engine as! MidpointInterpolator).midpoint(frame0, frame1, clock: clock)
+                }
                 let t2 = DispatchTime.now().uptimeNanoseconds
                 if i > 0 {  // run 0 compiles oneDNN kernels and faults in memory
                     pair.append(Double(t2 - t0) / 1e9)
@@ -46,7 +55,8 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             stageTables.append("\(w)x\(h): " + stageOrder.map { "\($0) \(fmt(median(stages[$0]!) * 1000)) ms" }.joined(separator: ", "))
-            let padded = RIFEv425.paddedSize(height: h, width: w, scale: scale)
+            let padded = chosen == .rifeHDv3 ? RIFEHDv3.paddedSize(height: h, width: w, scale: scale)
+                                             : RIFEv425.paddedSize(height: h, width: w, scale: scale)
             print("| \(w)x\(h) | \(padded.width)x\(padded.height) | \(fmt(median(pair))) s | \(fmt(pair.min()!)) s | \(fmt(median(net))) s | \(fmt(net.min()!)) s | \(peakRSSMiB()) MiB |")
         }
         print("\nper stage, median (head = both frames):")

@@ -15,6 +15,8 @@ struct PairCommand: ParsableCommand {
             With --t, writes one frame at time t (0 = A, 1 = B) to OUT.
             With --count N, writes N evenly spaced frames (t = 1/(N+1) … N/(N+1)) as OUT_001.png, OUT_002.png, …
             Outputs are written to temporary files and renamed at the end; nothing is left behind on failure.
+            --model rife-hdv3 makes only the midpoint natively: other times come from recursive bisection, so
+            --t must be dyadic (0.5, 0.25, 0.375, …) and --count must be 2^k − 1 (1, 3, 7, 15, …).
             """)
 
     @Argument(help: "The first image (PNG).") var first: String
@@ -23,10 +25,18 @@ struct PairCommand: ParsableCommand {
     @Option(name: .customLong("t"), help: "Time of the output frame, in [0, 1].") var time: Double?
     @Option(help: "Number of evenly spaced frames to write (≥ 1).") var count: Int?
     @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small images.") var scale: Double = 1
-    @Option(help: "Weights file (default: the RIFE v4.25 checkpoint in the models directory).") var weights: String?
+    @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
+    @Option(help: "Network: rife-v4.25 (any t) or rife-hdv3 (dyadic t by bisection).") var model: String = InterpolationModel.rifeV425.rawValue
     @Flag(help: "Overwrite existing output files.") var force = false
 
     func run() throws {
+        let chosen = try parseModel(model)
+        if chosen == .rifeHDv3, let n = count, n >= 1, (n + 1) & n != 0 {
+            throw UserError("--model rife-hdv3 makes frames by recursive bisection: --count must be 2^k − 1 (1, 3, 7, 15, …), got \(n)")
+        }
+        if chosen == .rifeHDv3, let t = time, MidpointInterpolator.dyadic(t) == nil {
+            throw UserError("--model rife-hdv3 makes only dyadic times (0.5, 0.25, 0.75, 0.125, …) by recursive bisection; --t \(t) is not one (use --model rife-v4.25)")
+        }
         let plan = try OutputPlan(output: output, time: time, count: count, inputs: [first, second], force: force)
         guard [0.25, 0.5, 1, 2, 4].contains(scale) else {
             throw UserError("--scale must be one of 0.25, 0.5, 1, 2, 4 (got \(scale))")
@@ -35,10 +45,10 @@ struct PairCommand: ParsableCommand {
         guard imageA.width == imageB.width, imageA.height == imageB.height else {
             throw UserError("\(first) is \(imageA.width)x\(imageA.height) but \(second) is \(imageB.width)x\(imageB.height); the two images must be the same size")
         }
-        let interpolator = try loadInterpolator(weights: weights, scale: scale)
+        let interpolator = try loadEngine(chosen, weights: weights, scale: scale)
 
         let started = Date()
-        let frames = interpolator.interpolate(imageA.tensor, imageB.tensor, times: plan.times.map(Float.init))
+        let frames = try interpolator.interpolate(imageA.tensor, imageB.tensor, times: plan.times.map(Float.init))
         let seconds = Date().timeIntervalSince(started)
         try plan.write(frames.map(RGBImage.init(tensor:)))
         let perFrame = String(format: "%.3f", seconds / Double(frames.count))
@@ -52,14 +62,37 @@ func readImage(_ path: String) throws -> RGBImage {
     do { return try PNG.read(URL(fileURLWithPath: path)) } catch let e as ImageError { throw UserError(e.message) }
 }
 
-/// Loads RIFE v4.25 from `weights` or the models directory.
-func loadInterpolator(weights: String?, scale: Double) throws -> Interpolator {
-    let url = weights.map { URL(fileURLWithPath: $0) } ?? ModelDirectory.rifeV425
+/// The `--model` value, or a user error listing the choices.
+func parseModel(_ name: String) throws -> InterpolationModel {
+    guard let model = InterpolationModel(rawValue: name) else {
+        throw UserError("--model must be one of \(InterpolationModel.allCases.map(\.rawValue).joined(separator: ", ")) (got \(name))")
+    }
+    return model
+}
+
+/// Loads `model` from `weights` or the models directory.
+func loadEngine(_ model: InterpolationModel, weights: String?, scale: Double) throws -> any FrameInterpolating {
+    if model == .rifeV425 { return try loadInterpolator(weights: weights, scale: scale) }
+    let url = try weightsURL(weights, default: model.defaultWeights)
+    do { return try model.load(contentsOf: url, scale: scale) } catch let e as CheckpointError {
+        throw UserError("cannot load weights: \(e.message)")
+    }
+}
+
+/// `weights` or the default path, checked to exist.
+func weightsURL(_ weights: String?, default fallback: URL) throws -> URL {
+    let url = weights.map { URL(fileURLWithPath: $0) } ?? fallback
     guard FileManager.default.fileExists(atPath: url.path) else {
         throw UserError(weights == nil
             ? "no weights at \(url.path); run Scripts/setup.sh (or set TWEEN_MODELS, or pass --weights)"
             : "\(url.path): no such file")
     }
+    return url
+}
+
+/// Loads RIFE v4.25 from `weights` or the models directory.
+func loadInterpolator(weights: String?, scale: Double) throws -> Interpolator {
+    let url = try weightsURL(weights, default: ModelDirectory.rifeV425)
     do { return try Interpolator(contentsOf: url, scale: scale) } catch let e as CheckpointError {
         throw UserError("cannot load weights: \(e.message)")
     }

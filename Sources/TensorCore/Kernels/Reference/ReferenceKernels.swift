@@ -180,3 +180,16 @@ private func _exp(_ x: Double) -> Double { Glibc.exp(x) }
 import Darwin
 private func _exp(_ x: Double) -> Double { Darwin.exp(x) }
 #endif
+
+extension Reference {
+    /// `torch.nn.functional.prelu(x, weight)` with one slope per channel.
+    /// - x: [N, C, H, W]; slope: C elements.
+    public static func preLU(_ x: Tensor, slope: Tensor) -> Tensor {
+        var out = x
+        for b in 0..<x.n { for ch in 0..<x.c { for y in 0..<x.h { for xx in 0..<x.w {
+            let v = x[b, ch, y, xx]
+            out[b, ch, y, xx] = v > 0 ? v : v * slope.scalars[ch]
+        } } } }
+        return out
+    }
+}
