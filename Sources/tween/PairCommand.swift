@@ -27,6 +27,11 @@ struct PairCommand: ParsableCommand {
     @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small images.") var scale: Double = 1
     @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
     @Option(help: "Network: rife-v4.25 (any t) or rife-hdv3 (dyadic t by bisection).") var model: String = InterpolationModel.rifeV425.rawValue
+    @Option(name: .customLong("time-map"),
+            help: "MASK.png:T — pixels of the grayscale mask (white = 1, soft edges allowed) follow time T; repeatable, later maps on top; --t is the background time.")
+    var timeMaps: [String] = []
+    @Option(help: "How a time map is rendered: flow-blend (one pass per distinct t, flows and masks mixed; exact inside regions) or single (one pass with a per-pixel t; smears near edges).")
+    var timeMapMode: String = TimeMapMode.flowBlend.rawValue
     @Flag(help: "Overwrite existing output files.") var force = false
 
     func run() throws {
@@ -45,6 +50,22 @@ struct PairCommand: ParsableCommand {
         guard imageA.width == imageB.width, imageA.height == imageB.height else {
             throw UserError("\(first) is \(imageA.width)x\(imageA.height) but \(second) is \(imageB.width)x\(imageB.height); the two images must be the same size")
         }
+        if !timeMaps.isEmpty {
+            guard chosen == .rifeV425 else { throw UserError("--time-map needs --model rife-v4.25 (it takes t per pixel)") }
+            guard count == nil else { throw UserError("--time-map makes one frame: give --t for the background, not --count") }
+            guard let mode = TimeMapMode(rawValue: timeMapMode) else {
+                throw UserError("--time-map-mode must be flow-blend or single (got \(timeMapMode))")
+            }
+            let regions = try timeMaps.map { try readTimeRegion($0, width: imageA.width, height: imageA.height) }
+            let engine = try loadInterpolator(weights: weights, scale: scale)
+            let started = Date()
+            let frame = engine.interpolate(engine.prepare(imageA.tensor), engine.prepare(imageB.tensor),
+                                           background: Float(plan.times[0]), regions: regions, mode: mode)
+            let seconds = Date().timeIntervalSince(started)
+            try plan.write([RGBImage(tensor: frame)])
+            print("wrote \(plan.destinations[0].path) (\(imageA.width)x\(imageA.height), \(regions.count) time region\(regions.count == 1 ? "" : "s"), \(timeMapMode), \(String(format: "%.3f", seconds)) s)")
+            return
+        }
         let interpolator = try loadEngine(chosen, weights: weights, scale: scale)
 
         let started = Date()
@@ -54,6 +75,21 @@ struct PairCommand: ParsableCommand {
         let perFrame = String(format: "%.3f", seconds / Double(frames.count))
         print("wrote \(plan.destinations.map(\.path).joined(separator: ", ")) (\(imageA.width)x\(imageA.height), \(perFrame) s per frame)")
     }
+}
+
+/// Parses `MASK.png:T` and reads the mask as weights in [0, 1] (the first channel of a grayscale PNG / 255).
+func readTimeRegion(_ argument: String, width: Int, height: Int) throws -> TimeRegion {
+    guard let colon = argument.lastIndex(of: ":"), let t = Double(argument[argument.index(after: colon)...]) else {
+        throw UserError("--time-map must look like MASK.png:T (got \(argument))")
+    }
+    guard t >= 0, t <= 1 else { throw UserError("--time-map \(argument): T must be in [0, 1]") }
+    let path = String(argument[..<colon])
+    let image = try readImage(path)
+    guard image.width == width, image.height == height else {
+        throw UserError("\(path) is \(image.width)x\(image.height) but the frames are \(width)x\(height); a time-map mask must be the same size")
+    }
+    let mask = (0..<(width * height)).map { Float(image.pixels[$0 * 3]) / 255 }
+    return TimeRegion(mask: Tensor(shape: [1, 1, height, width], scalars: mask), t: Float(t))
 }
 
 /// Reads a PNG, turning a failure into one user-facing line.
