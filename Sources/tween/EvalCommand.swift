@@ -42,6 +42,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Flow resolution for tween: 1 = full, 0.5 for 4K, 2 for small images.") var scale: Double = 1
     @Option(help: "RIFE weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
     @Option(help: "Network for tween: rife-v4.25 or rife-hdv3 (dyadic t only).") var model: String = InterpolationModel.rifeV425.rawValue
+    @Option(help: "Research: reach each time in K steps, each from the previous result (RIFE v4.25; 1 = direct). Measured worse everywhere; see README.")
+    var iterative: Int = 1
     @Option(name: .customLong("lpips-weights"), help: "LPIPS AlexNet weights (default: lpips/alex.safetensors in the models directory).")
     var lpipsWeights: String?
     @Flag(name: .customLong("no-lpips"), help: "Leave LPIPS out.") var noLPIPS = false
@@ -79,7 +81,7 @@ struct EvalCommand: ParsableCommand {
             if case .triplets = source, gap != nil || allInner {
                 throw UserError("--gap and --all-inner apply to a video; \(dataset) is a triplet set")
             }
-            let interpolator = chosen.contains(.tween) ? try loadEngine(parseModel(model), weights: weights, scale: scale) : nil
+            let interpolator = chosen.contains(.tween) ? try loadEngine(parseModel(model), weights: weights, scale: scale, iterative: iterative) : nil
             let lpips = noLPIPS ? nil : try loadLPIPS()
             let evaluator = Evaluator(methods: chosen, interpolator: interpolator, lpips: lpips, worstCount: html == nil ? 0 : worst)
             // On a terminal the progress line rewrites itself; in a log it is one line per sample.

@@ -107,7 +107,13 @@ func parseModel(_ name: String) throws -> InterpolationModel {
 }
 
 /// Loads `model` from `weights` or the models directory.
-func loadEngine(_ model: InterpolationModel, weights: String?, scale: Double) throws -> any FrameInterpolating {
+/// - Parameter iterative: steps of iterative estimation (RIFE v4.25 only); 1 = direct.
+func loadEngine(_ model: InterpolationModel, weights: String?, scale: Double, iterative: Int = 1) throws -> any FrameInterpolating {
+    guard (1...16).contains(iterative) else { throw UserError("--iterative must be between 1 and 16 (got \(iterative))") }
+    if iterative > 1 {
+        guard model == .rifeV425 else { throw UserError("--iterative needs --model rife-v4.25 (it asks for arbitrary times)") }
+        return IterativeInterpolator(base: try loadInterpolator(weights: weights, scale: scale), steps: iterative)
+    }
     if model == .rifeV425 { return try loadInterpolator(weights: weights, scale: scale) }
     let url = try weightsURL(weights, default: model.defaultWeights)
     do { return try model.load(contentsOf: url, scale: scale) } catch let e as CheckpointError {

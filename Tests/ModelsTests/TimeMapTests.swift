@@ -93,3 +93,24 @@ struct TimeMapTests {
         #expect(d.maxAbs <= 1e-6, "\(d)")
     }
 }
+
+@Suite("Iterative estimation", .enabled(if: Golden.ready, "run Scripts/setup.sh and put shared/ beside the checkout"))
+struct IterativeTests {
+    let engine = Golden.interpolator
+    let a = TimeMapScene.frame(shiftA: 0, shiftB: 0), b = TimeMapScene.frame(shiftA: 12, shiftB: -12)
+
+    @Test("one step is the direct interpolation; two steps chain through the first result, from the nearer frame")
+    func stepsChain() throws {
+        let (pa, pb) = (engine.prepare(a), engine.prepare(b))
+        let one = try IterativeInterpolator(base: engine, steps: 1).interpolate(a, b, times: [0.3, 0.8])
+        #expect(one[0] == engine.interpolate(pa, pb, t: 0.3) && one[1] == engine.interpolate(pa, pb, t: 0.8))
+        let two = try IterativeInterpolator(base: engine, steps: 2).interpolate(a, b, times: [0.5, 0.75, 0, 1])
+        // t = 0.5: 0 → 0.25 from I0, then from that result 1/3 of the way on to I1.
+        let quarter = engine.interpolate(pa, pb, t: 0.25)
+        #expect(two[0] == engine.interpolate(engine.prepare(quarter), pb, t: Float(0.25) / Float(0.75)))
+        // t = 0.75 starts from I1: 1 → 0.875 (local 0.125), then on to 0.75 (local 0.125 / 0.875), towards I0.
+        let first = engine.interpolate(pb, pa, t: 0.125)
+        #expect(two[1] == engine.interpolate(engine.prepare(first), pa, t: Float(0.125) / Float(0.875)))
+        #expect(two[2] == a && two[3] == b)
+    }
+}
