@@ -58,7 +58,7 @@ struct EvalCommand: ParsableCommand {
         }
         if let limit, limit < 1 { throw UserError("--limit must be at least 1 (got \(limit))") }
         guard worst >= 0 else { throw UserError("--worst must be at least 0 (got \(worst))") }
-        guard [0.25, 0.5, 1, 2, 4].contains(scale) else { throw UserError("--scale must be one of 0.25, 0.5, 1, 2, 4 (got \(scale))") }
+        try checkScale(scale)
         if let gap {
             guard gap >= 2 else { throw UserError("--gap must be at least 2 (got \(gap))") }
             guard gap % 2 == 0 || allInner else { throw UserError("--gap \(gap) has no middle frame; use an even gap or --all-inner") }

@@ -43,9 +43,7 @@ struct PairCommand: ParsableCommand {
             throw UserError("--model rife-hdv3 makes only dyadic times (0.5, 0.25, 0.75, 0.125, …) by recursive bisection; --t \(t) is not one (use --model rife-v4.25)")
         }
         let plan = try OutputPlan(output: output, time: time, count: count, inputs: [first, second], force: force)
-        guard [0.25, 0.5, 1, 2, 4].contains(scale) else {
-            throw UserError("--scale must be one of 0.25, 0.5, 1, 2, 4 (got \(scale))")
-        }
+        try checkScale(scale)
         let imageA = try readImage(first), imageB = try readImage(second)
         guard imageA.width == imageB.width, imageA.height == imageB.height else {
             throw UserError("\(first) is \(imageA.width)x\(imageA.height) but \(second) is \(imageB.width)x\(imageB.height); the two images must be the same size")
@@ -90,6 +88,13 @@ func readTimeRegion(_ argument: String, width: Int, height: Int) throws -> TimeR
     }
     let mask = (0..<(width * height)).map { Float(image.pixels[$0 * 3]) / 255 }
     return TimeRegion(mask: Tensor(shape: [1, 1, height, width], scalars: mask), t: Float(t))
+}
+
+/// The flow resolutions RIFE is used at (`--scale`); anything else is refused with one line.
+func checkScale(_ scale: Double) throws {
+    guard [0.25, 0.5, 1, 2, 4].contains(scale) else {
+        throw UserError("--scale must be one of 0.25, 0.5, 1, 2, 4 (got \(scale))")
+    }
 }
 
 /// Reads a PNG, turning a failure into one user-facing line.

@@ -72,9 +72,7 @@ struct VideoJob {
         guard EncoderSettings.presets.contains(command.preset) else {
             throw UserError("--preset must be one of \(EncoderSettings.presets.joined(separator: ", ")) (got \(command.preset))")
         }
-        guard [0.25, 0.5, 1, 2, 4].contains(command.scale) else {
-            throw UserError("--scale must be one of 0.25, 0.5, 1, 2, 4 (got \(command.scale))")
-        }
+        try checkScale(command.scale)
         detector = SceneCutDetector(threshold: command.sceneThreshold)
         settings = EncoderSettings(crf: command.crf, preset: command.preset)
 

@@ -54,10 +54,6 @@ public struct ResConv: Sendable {
         beta = try store.take("\(name).beta", shape: [1, channels, 1, 1])
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        scaleResidualLeakyReLU(conv(x), beta: beta, residual: x, slope: 0.2)
-    }
-
     public func callAsFunction(_ x: ChannelsLastTensor) -> ChannelsLastTensor {
         scaleResidualLeakyReLU(conv(x), beta: beta, residual: x, slope: 0.2)
     }
