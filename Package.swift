@@ -52,7 +52,7 @@ let package = Package(
             name: "ModelsTests", dependencies: ["Models", "Interpolation", "Checkpoint", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "InterpolationTests", dependencies: ["Interpolation", "TensorCore", "TestSupport"],
+            name: "InterpolationTests", dependencies: ["Interpolation", "MediaIO", "TensorCore", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),

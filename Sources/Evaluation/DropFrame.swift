@@ -128,7 +128,7 @@ extension Evaluator {
             throw EvaluationError("\(url.path): \(info.width)x\(info.height) is too small to score (at least \(LPIPS.minimumSide) px a side)")
         }
         let ranking: EvaluationMethod = methods.contains(.tween) ? .tween : methods[0]
-        var tally = Tally(worstCount: worstCount, ranking: ranking)
+        var tally = Tally(worstCount: worstCount, ranking: ranking, mode: mode)
         let gap = settings.gap, targets = settings.targets
         var expected = info.expectedFrameCount.map { max(($0 - 1) / gap, 0) } ?? 0
         if let limit { expected = expected == 0 ? limit : min(expected, limit) }
@@ -180,8 +180,9 @@ extension Evaluator {
             let summary = DropFrameSummary(settings: settings, framesRead: reader.framesRead, windows: windows,
                                            used: windows - skips.count, skips: skips)
             var run = EvaluationRun(dataset: EvaluationDataset(location: url, layout: .video, samples: []), methods: methods,
-                                    results: tally.results, worst: tally.worst, rankingMethod: ranking,
-                                    seconds: Date().timeIntervalSince(started), tweenModel: interpolator?.modelName)
+                                    results: [], worst: [], rankingMethod: ranking, seconds: 0, tweenModel: interpolator?.modelName)
+            tally.finish(into: &run)
+            run.seconds = Date().timeIntervalSince(started)
             run.video = summary
             return run
         } catch let e as MediaError {

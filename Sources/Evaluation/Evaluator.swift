@@ -32,6 +32,12 @@ public struct SampleResult: Sendable {
     public var width: Int
     public var height: Int
     public var scores: [EvaluationMethod: Scores]
+    /// The quality gate's verdict on the tween frame (RIFE v4.25 only; nil otherwise).
+    public var quality: FrameQuality? = nil
+    /// What the gate did with the tween frame (kept, reversed, held-source).
+    public var gateAction: GateAction? = nil
+    /// Flagged by the gate against the whole run (set when the run ends).
+    public var flagged = false
 }
 
 /// Small pictures of one sample for the HTML report: inputs, ground truth, each method's output
@@ -58,6 +64,11 @@ public struct EvaluationRun: Sendable {
 
     /// The network behind the tween method ("rife-v4.25"), nil when tween was not run.
     public var tweenModel: String? = nil
+
+    /// The quality gate's final state (its log and settings) when the tween frames went through it.
+    public var gate: QualityGate? = nil
+    /// Seconds spent in the gate's measurements (network time excluded).
+    public var gateSeconds = 0.0
 
     /// A method's name in tables: the tween row names the network it ran.
     public func label(_ method: EvaluationMethod) -> String {
@@ -87,6 +98,8 @@ public struct Evaluator: Sendable {
     public var worstCount: Int
     /// Thumbnails are shrunk by a whole factor until at most this wide.
     public var thumbnailWidth: Int
+    /// The quality mode the tween frames (RIFE v4.25) are made in; see `QualityGate`.
+    public var mode: QualityMode = .production
 
     public init(methods: [EvaluationMethod], interpolator: (any FrameInterpolating)?, lpips: LPIPS?, worstCount: Int = 0, thumbnailWidth: Int = 320) {
         precondition(!methods.isEmpty, "no methods to evaluate")
@@ -107,7 +120,7 @@ public struct Evaluator: Sendable {
         let started = Date()
         let samples = Array(dataset.samples.prefix(limit ?? dataset.samples.count))
         let ranking: EvaluationMethod = methods.contains(.tween) ? .tween : methods[0]
-        var tally = Tally(worstCount: worstCount, ranking: ranking)
+        var tally = Tally(worstCount: worstCount, ranking: ranking, mode: mode)
         for (i, sample) in samples.enumerated() {
             progress(i + 1, samples.count, sample.name)
             let a = try read(sample.frame0), b = try read(sample.frame1), truth = try read(sample.groundTruth)
@@ -120,9 +133,11 @@ public struct Evaluator: Sendable {
             }
             try score(sample, a, b, truth, prepared: nil, into: &tally)
         }
-        let (results, worst) = (tally.results, tally.worst)
-        return EvaluationRun(dataset: dataset, methods: methods, results: results, worst: worst, rankingMethod: ranking,
-                             seconds: Date().timeIntervalSince(started), tweenModel: interpolator?.modelName)
+        var run = EvaluationRun(dataset: dataset, methods: methods, results: [], worst: [], rankingMethod: ranking,
+                                seconds: 0, tweenModel: interpolator?.modelName)
+        tally.finish(into: &run)
+        run.seconds = Date().timeIntervalSince(started)
+        return run
     }
 
     /// Results so far and the thumbnails of the worst samples seen so far (only those, so memory stays small).
@@ -131,9 +146,29 @@ public struct Evaluator: Sendable {
         let ranking: EvaluationMethod
         var results: [SampleResult] = []
         var worst: [(result: SampleResult, thumbnails: SampleThumbnails)] = []
-        init(worstCount: Int, ranking: EvaluationMethod) {
+        /// Every tween frame of the run goes through one gate, so "relative" means relative to the run.
+        var gate: QualityGate
+        var gateSeconds = 0.0
+        init(worstCount: Int, ranking: EvaluationMethod, mode: QualityMode) {
             self.worstCount = worstCount
             self.ranking = ranking
+            gate = QualityGate(mode: mode)
+        }
+
+        /// Hands the results to `run`, with the gate's whole-run flags when it saw frames.
+        func finish(into run: inout EvaluationRun) {
+            run.results = results
+            run.worst = worst
+            guard !gate.records.isEmpty else { return }
+            run.gate = gate
+            run.gateSeconds = gateSeconds
+            // Gate records follow the samples that have a quality, in order.
+            let gated = results.indices.filter { results[$0].quality != nil }
+            for i in gate.flaggedIndices() { run.results[gated[i]].flagged = true }
+            for i in run.worst.indices {
+                let name = run.worst[i].result.sample.name
+                if let match = run.results.first(where: { $0.sample.name == name }) { run.worst[i].result.flagged = match.flagged }
+            }
         }
     }
 
@@ -146,13 +181,18 @@ public struct Evaluator: Sendable {
         let truth8 = image8(truth)
         var scores: [EvaluationMethod: Scores] = [:]
         var outputs: [EvaluationMethod: RGBImage] = [:]
+        var quality: FrameQuality?, action: GateAction?
         for method in methods {
             let t0 = Date()
             let prediction: RGBImage
             var seconds = 0.0
-            if method == .tween, let engine = interpolator as? Interpolator, let prepared {
-                prediction = RGBImage(tensor: engine.interpolate(prepared.a, prepared.b, t: Float(sample.t)))
-                seconds = prepared.seconds
+            if method == .tween, let engine = interpolator as? Interpolator {
+                let (pa, pb) = prepared.map { ($0.a, $0.b) } ?? (engine.prepare(a.tensor), engine.prepare(b.tensor))
+                let out = tally.gate.frame(pa, pb, t: Float(sample.t), with: engine)
+                prediction = RGBImage(tensor: out.image)
+                seconds = prepared?.seconds ?? 0
+                (quality, action) = (out.quality, out.action)
+                tally.gateSeconds += out.gateSeconds
             } else {
                 prediction = try predict(method, a, b, t: sample.t, interpolator: interpolator)
             }
@@ -160,7 +200,7 @@ public struct Evaluator: Sendable {
             scores[method] = Scores.measure(image8(prediction), against: truth8, lpips: lpips, seconds: seconds)
             outputs[method] = prediction
         }
-        let result = SampleResult(sample: sample, width: a.width, height: a.height, scores: scores)
+        let result = SampleResult(sample: sample, width: a.width, height: a.height, scores: scores, quality: quality, gateAction: action)
         tally.results.append(result)
         guard tally.worstCount > 0 else { return }
         let ranking = tally.ranking
@@ -210,14 +250,23 @@ func downscaled(_ image: RGBImage, by factor: Int) -> RGBImage {
 /// The per-pixel error |prediction − truth| (mean over R, G, B) as a heat map: black for 0,
 /// through red and yellow to white at 48 or more (of 255), so ghosting and blur stand out.
 func errorHeatMap(_ prediction: RGBImage, _ truth: RGBImage) -> RGBImage {
-    var pixels = [UInt8](repeating: 0, count: prediction.pixels.count)
-    for i in 0..<(prediction.width * prediction.height) {
+    var errors = [Float](repeating: 0, count: prediction.width * prediction.height)
+    for i in errors.indices {
         var e = 0
         for c in 0..<3 { e += abs(Int(prediction.pixels[i * 3 + c]) - Int(truth.pixels[i * 3 + c])) }
-        let v = min(Double(e) / 3 / 48, 1) * 3  // 0…3: black → red → yellow → white
+        errors[i] = Float(e) / 3
+    }
+    return heatMap(errors, width: prediction.width, height: prediction.height, fullScale: 48)
+}
+
+/// Values as a heat map: black at 0, through red and yellow to white at `fullScale` and above.
+func heatMap(_ values: [Float], width: Int, height: Int, fullScale: Float) -> RGBImage {
+    var pixels = [UInt8](repeating: 0, count: width * height * 3)
+    for i in 0..<(width * height) {
+        let v = Double(min(max(values[i], 0) / fullScale, 1)) * 3  // 0…3: black → red → yellow → white
         pixels[i * 3] = UInt8(min(v, 1) * 255)
         pixels[i * 3 + 1] = UInt8(min(max(v - 1, 0), 1) * 255)
         pixels[i * 3 + 2] = UInt8(min(max(v - 2, 0), 1) * 255)
     }
-    return RGBImage(width: prediction.width, height: prediction.height, pixels: pixels)
+    return RGBImage(width: width, height: height, pixels: pixels)
 }

