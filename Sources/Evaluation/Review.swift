@@ -7,9 +7,10 @@ public import TensorCore
 /// in the output, and small pictures of the worst ones (the output, both warped candidates and
 /// their disagreement), kept for at most `keep` frames so memory stays bounded on long videos.
 ///
-/// Flagged frames are always among the worst by score (both the floor and the relative test are
+/// Flagged frames are among the worst by score (both the floor and the relative test are
 /// thresholds on it), so keeping the pictures of the `keep` lowest-scoring frames covers the
-/// `keep` worst flagged ones.
+/// `keep` worst flagged ones; held (catastrophic) frames are flagged whatever their score and get
+/// their pictures regardless.
 public struct ReviewCollector {
     /// Where one gated frame sits in the output.
     public struct Placement: Sendable, Codable, Equatable {
@@ -20,18 +21,34 @@ public struct ReviewCollector {
         /// The source frame it follows (0-based) and its time toward the next one.
         public var sourceFrame: Int
         public var t: Float
+
+        public init(frame: Int, seconds: Double, sourceFrame: Int, t: Float) {
+            self.frame = frame
+            self.seconds = seconds
+            self.sourceFrame = sourceFrame
+            self.t = t
+        }
     }
 
     public let keep: Int
     public let thumbnailWidth: Int
+    /// The gate's settings and, as frames are observed, its log: the whole-video flags come from it.
+    public private(set) var gate: QualityGate
     /// Whether pictures are made at all (`--review`); placements are always recorded.
     public let makesPictures: Bool
     /// One per gated frame, in the order the gate saw them (its `records` order).
     public private(set) var placements: [Placement] = []
     private var pictures: [Int: ReviewPictures] = [:]   // by gated-frame number
     private var pictureScores: [(score: Float, index: Int)] = []
+    private var heldPictures = 0
+    /// Seconds the gate spent measuring the observed frames.
+    public private(set) var gateSeconds = 0.0
 
-    public init(makesPictures: Bool, keep: Int = 100, thumbnailWidth: Int = 320) {
+    /// - Parameter gate: the settings the frames were gated with (its log is rebuilt here, so a
+    ///   gate inside a renderer need not be handed back).
+    public init(gate: QualityGate, makesPictures: Bool, keep: Int = 100, thumbnailWidth: Int = 320) {
+        self.gate = QualityGate(mode: gate.mode, floor: gate.floor, relativeZ: gate.relativeZ,
+                                catastrophicDisagreement: gate.catastrophicDisagreement)
         self.makesPictures = makesPictures
         self.keep = keep
         self.thumbnailWidth = thumbnailWidth
@@ -41,7 +58,14 @@ public struct ReviewCollector {
     public mutating func observe(_ frame: GatedFrame, at placement: Placement) {
         let index = placements.count
         placements.append(placement)
+        gate.add(frame.quality, action: frame.action, t: placement.t)
+        gateSeconds += frame.gateSeconds
         guard makesPictures, keep > 0 else { return }
+        // Held frames are flagged whatever their score; they are rare, so each gets its pictures (up to `keep`).
+        if frame.action == .heldSource {
+            if heldPictures < keep { pictures[index] = ReviewPictures(frame, width: thumbnailWidth); heldPictures += 1 }
+            return
+        }
         let score = frame.quality.score
         if pictureScores.count == keep {
             guard let best = pictureScores.last, score < best.score else { return }
@@ -54,8 +78,7 @@ public struct ReviewCollector {
     }
 
     /// The review of a finished run: the gate's flags against the whole video, worst first.
-    public func review(gate: QualityGate, gateSeconds: Double) -> Review {
-        precondition(gate.records.count == placements.count, "the collector saw \(placements.count) frames, the gate \(gate.records.count)")
+    public func review() -> Review {
         let flagged = gate.flaggedIndices().sorted { gate.records[$0].quality.score < gate.records[$1].quality.score }
         let entries = flagged.map { i in
             Review.Entry(placement: placements[i], quality: gate.records[i].quality, action: gate.records[i].action)

@@ -250,6 +250,17 @@ public struct GatedFrame: Sendable {
     public var warped1: Tensor
     /// Seconds spent measuring (the network time is not included).
     public var gateSeconds: Double
+
+    public init(image: Tensor, quality: FrameQuality, action: GateAction, flagged: Bool, warped0: Tensor, warped1: Tensor,
+                gateSeconds: Double = 0) {
+        self.image = image
+        self.quality = quality
+        self.action = action
+        self.flagged = flagged
+        self.warped0 = warped0
+        self.warped1 = warped1
+        self.gateSeconds = gateSeconds
+    }
 }
 
 /// The quality gate between the engine and the output: scores every generated frame, flags the
