@@ -57,6 +57,6 @@ let package = Package(
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Interpolation", "MediaIO", "TensorCore"], swiftSettings: strictSettings),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "tween"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "Interpolation", "tween"], swiftSettings: strictSettings),
     ]
 )

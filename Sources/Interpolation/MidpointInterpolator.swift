@@ -90,6 +90,12 @@ public final class MidpointInterpolator: FrameInterpolating {
     /// The frames at each of `times` (each a dyadic fraction in [0, 1]).
     /// - Throws: `UnsupportedTimeError` naming the first non-dyadic time, before any work is done.
     public func interpolate(_ a: Tensor, _ b: Tensor, times: [Float]) throws -> [Tensor] {
+        var passes = 0
+        return try interpolate(a, b, times: times, passes: &passes)
+    }
+
+    /// As `interpolate(_:_:times:)`, adding the number of midpoints computed (network passes) to `passes`.
+    public func interpolate(_ a: Tensor, _ b: Tensor, times: [Float], passes: inout Int) throws -> [Tensor] {
         let positions = try times.map { t in
             guard let d = MidpointInterpolator.dyadic(Double(t)) else {
                 throw UnsupportedTimeError("rife-hdv3 makes only dyadic times (1/2, 1/4, 3/4, 1/8, …) by recursive bisection; "
@@ -106,7 +112,10 @@ public final class MidpointInterpolator: FrameInterpolating {
             var (lo, hi) = (0, denominator)
             while true {
                 let mid = (lo + hi) / 2
-                if known[mid] == nil { known[mid] = midpoint(known[lo]!, known[hi]!) }
+                if known[mid] == nil {
+                    known[mid] = midpoint(known[lo]!, known[hi]!)
+                    passes += 1
+                }
                 if p == mid { return known[mid]! }
                 if p < mid { hi = mid } else { lo = mid }
             }

@@ -86,6 +86,9 @@ struct TimeMapWeights {
         return order.map { t in (t, Tensor(shape: [1, 1, height, width], scalars: byTime[t]!)) }
     }
 
+    /// How many distinct times `perTime` returns: the network passes of a flow-blend frame.
+    var distinctTimeCount: Int { Set(regions.map(\.t) + [background]).count }
+
     /// The weighted time per pixel (the single-pass input).
     func timeMap(height: Int, width: Int) -> Tensor {
         var map = Tensor(shape: [1, 1, height, width])

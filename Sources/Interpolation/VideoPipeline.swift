@@ -29,40 +29,65 @@ public struct PipelineStatistics: Sendable, Codable, Equatable {
     /// Wall-clock seconds spent in the engine (prepare + interpolate); the rest of a run's time is
     /// the pipeline's own cost (decode, conversion, scene detection, encode), measured in the same run.
     public var engineSeconds = 0.0
+    /// Runs of the interpolation network (a frame, an HDv3 midpoint, one t of a time map).
+    public var networkPasses = 0
+    /// Source frames encoded by the network's Head (v4.25; each at most once).
+    public var framesEncoded = 0
     public init() {}
 }
 
-/// Decode → interpolate → encode, one frame at a time.
+/// Decode → interpolate → encode, one source pair at a time.
 ///
-/// Memory is constant: at most two source frames are alive (the pair being interpolated), each
-/// prepared (padded and encoded by the network's Head) at most once, when the first output frame
-/// needs it, and reused for both pairs it belongs to. A source frame that only ever appears at
-/// t = 0 is passed through untouched (bit for bit) and never prepared. Frames are emitted as
-/// soon as their pair is complete, so the total frame count is needed only for progress.
+/// For every pair of consecutive source frames the pipeline works out which output frames fall
+/// in it and asks its `PairRenderer` for all of their times at once, so the renderer can share
+/// work between them (HDv3's midpoints) and between pairs (v4.25 encodes each frame once, for both
+/// pairs it belongs to). Memory is constant: at most two source frames are alive, plus what the
+/// renderer keeps (v4.25: one encoded frame) and the output frames of the current pair until they
+/// are written. A frame at t = 0 is the source frame passed through untouched (bit for bit),
+/// unless the renderer says otherwise (`rendersSourceFrames`); a source frame that is only ever
+/// shown at t = 0 never reaches the renderer. Frames are emitted as soon as their pair is done,
+/// so the total frame count is needed only for progress.
 public struct VideoPipeline {
-    public let interpolator: Interpolator
+    /// Makes the in-between frames; each `run` starts from a copy of it, so runs do not share caches.
+    public let renderer: any PairRenderer
     public let timeline: Timeline
     public let detector: SceneCutDetector
 
-    public init(interpolator: Interpolator, timeline: Timeline, detector: SceneCutDetector) {
-        self.interpolator = interpolator
+    public init(renderer: any PairRenderer, timeline: Timeline, detector: SceneCutDetector) {
+        self.renderer = renderer
         self.timeline = timeline
         self.detector = detector
     }
 
-    /// A decoded source frame with its lazily computed preparation.
+    /// RIFE v4.25 at one time per frame (`UniformRenderer`).
+    public init(interpolator: Interpolator, timeline: Timeline, detector: SceneCutDetector) {
+        self.init(renderer: UniformRenderer(interpolator: interpolator), timeline: timeline, detector: detector)
+    }
+
+    /// A decoded source frame and its scene-cut signature.
     private struct Slot {
-        let index: Int
-        let image: Tensor
+        let frame: SourceFrame
         let signature: SceneCutDetector.Signature
-        var prepared: Interpolator.PreparedFrame?
+    }
+
+    /// Where one output frame comes from.
+    private enum Output {
+        /// The source frame itself (t = 0).
+        case source(Tensor)
+        /// A source frame repeated because the pair spans a cut.
+        case held(Tensor)
+        /// The renderer's frame for the pair's i-th requested time.
+        case rendered(Int)
     }
 
     /// Runs the whole stream. `progress` is called after every output frame.
-    /// - Throws: what the source or sink throws, or `VideoPipelineError` for streams with fewer than two frames.
+    /// - Throws: what the source, sink or renderer throws, or `VideoPipelineError` for streams with
+    ///   fewer than two frames or frames that change size.
     @discardableResult
     public func run(source: inout some FrameSource, sink: inout some FrameSink,
                     progress: (PipelineStatistics) -> Void = { _ in }) throws -> PipelineStatistics {
+        var renderer = self.renderer
+        let rendersSourceFrames = renderer.rendersSourceFrames
         var stats = PipelineStatistics()
         var k = 0  // next output frame
         var previous: Slot?
@@ -73,34 +98,53 @@ public struct VideoPipeline {
                 throw VideoPipelineError("frame \(index) is \(image.w)x\(image.h), the first was \(w)x\(h); size changes are not supported")
             }
             size = (image.h, image.w)
-            return Slot(index: index, image: image, signature: SceneCutDetector.signature(image))
+            return Slot(frame: SourceFrame(index: index, image: image), signature: SceneCutDetector.signature(image))
         }
 
         while let image = try source.next() {
-            var current = try slot(image, stats.framesIn)
+            let current = try slot(image, stats.framesIn)
             stats.framesIn += 1
-            guard var a = previous else { previous = current; continue }
-            // Every output frame whose source position lies in [a.index, current.index) belongs to this pair.
+            guard let a = previous else { previous = current; continue }
+            let (first, second) = (a.frame, current.frame)
             let cut = detector.isCut(a.signature, current.signature)
             if cut { stats.sceneCuts += 1 }
-            while timeline.position(k) < Rational(current.index) {
-                let t = timeline.position(k) - Rational(a.index)
-                let frame: Tensor
-                if t == Rational(0) {
-                    frame = a.image
-                } else if cut {
+
+            // Every output frame whose source position lies in [first.index, second.index) belongs to this pair.
+            var outputs: [Output] = []
+            var times: [Float] = []
+            while timeline.position(k + outputs.count) < Rational(second.index) {
+                let t = timeline.position(k + outputs.count) - Rational(first.index)
+                if cut {
                     // Across a cut, repeat the nearer source frame instead of morphing shots.
-                    frame = t < Rational(1, 2) ? a.image : current.image
-                    stats.heldAtCuts += 1
+                    outputs.append(t == Rational(0) ? .source(first.image) : .held(t < Rational(1, 2) ? first.image : second.image))
+                } else if t == Rational(0) && !rendersSourceFrames {
+                    outputs.append(.source(first.image))
                 } else {
-                    let started = DispatchTime.now().uptimeNanoseconds
-                    if a.prepared == nil { a.prepared = interpolator.prepare(a.image) }
-                    if current.prepared == nil { current.prepared = interpolator.prepare(current.image) }
-                    frame = interpolator.interpolate(a.prepared!, current.prepared!, t: Float(t.doubleValue))
-                    stats.engineSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                    outputs.append(.rendered(times.count))
+                    times.append(Float(t.doubleValue))
+                }
+            }
+
+            var rendered: [RenderedFrame] = []
+            if !times.isEmpty {
+                let started = DispatchTime.now().uptimeNanoseconds
+                let before = renderer.counts
+                rendered = try renderer.render(first, second, times: times)
+                precondition(rendered.count == times.count, "the renderer made \(rendered.count) frames for \(times.count) times")
+                stats.engineSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                stats.networkPasses += renderer.counts.networkPasses - before.networkPasses
+                stats.framesEncoded += renderer.counts.encoded - before.encoded
+            }
+            for output in outputs {
+                switch output {
+                case .source(let image): try sink.write(image)
+                case .held(let image):
+                    try sink.write(image)
+                    stats.heldAtCuts += 1
+                case .rendered(let i):
+                    try sink.write(rendered[i].image)
                     stats.interpolated += 1
                 }
-                try sink.write(frame)
                 stats.framesOut += 1
                 k += 1
                 progress(stats)
@@ -114,7 +158,7 @@ public struct VideoPipeline {
         // The tail: output frames from the last source frame's time to the end of the input's duration.
         let total = timeline.outputFrameCount(sourceFrames: stats.framesIn)
         while k < total {
-            try sink.write(last.image)
+            try sink.write(last.frame.image)
             stats.framesOut += 1
             k += 1
             progress(stats)

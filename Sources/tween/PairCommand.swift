@@ -115,17 +115,28 @@ struct PairCommand: ParsableCommand {
 
 /// Parses `MASK.png:T` and reads the mask as weights in [0, 1] (the first channel of a grayscale PNG / 255).
 func readTimeRegion(_ argument: String, width: Int, height: Int) throws -> TimeRegion {
-    guard let colon = argument.lastIndex(of: ":"), let t = Double(argument[argument.index(after: colon)...]) else {
-        throw UserError("--time-map must look like MASK.png:T (got \(argument))")
-    }
+    let (path, value) = try splitMaskArgument(argument, option: "--time-map", valueName: "T")
+    guard let t = Double(value) else { throw UserError("--time-map must look like MASK.png:T (got \(argument))") }
     guard t >= 0, t <= 1 else { throw UserError("--time-map \(argument): T must be in [0, 1]") }
-    let path = String(argument[..<colon])
+    return TimeRegion(mask: try readMask(path, width: width, height: height), t: Float(t))
+}
+
+/// Splits `MASK.png:VALUE` at the last colon (so a path may contain colons).
+func splitMaskArgument(_ argument: String, option: String, valueName: String) throws -> (path: String, value: String) {
+    guard let colon = argument.lastIndex(of: ":") else {
+        throw UserError("\(option) must look like MASK.png:\(valueName) (got \(argument))")
+    }
+    return (String(argument[..<colon]), String(argument[argument.index(after: colon)...]))
+}
+
+/// A grayscale mask PNG of the frames' size as weights [1, 1, H, W] in [0, 1] (its first channel / 255).
+func readMask(_ path: String, width: Int, height: Int) throws -> Tensor {
     let image = try readImage(path)
     guard image.width == width, image.height == height else {
-        throw UserError("\(path) is \(image.width)x\(image.height) but the frames are \(width)x\(height); a time-map mask must be the same size")
+        throw UserError("\(path) is \(image.width)x\(image.height) but the frames are \(width)x\(height); a mask must be the same size")
     }
     let mask = (0..<(width * height)).map { Float(image.pixels[$0 * 3]) / 255 }
-    return TimeRegion(mask: Tensor(shape: [1, 1, height, width], scalars: mask), t: Float(t))
+    return Tensor(shape: [1, 1, height, width], scalars: mask)
 }
 
 /// The flow resolutions RIFE is used at (`--scale`); anything else is refused with one line.
@@ -164,11 +175,7 @@ func loadEngine(_ model: InterpolationModel, weights: String?, scale: Double, it
         guard model == .rifeV425 else { throw UserError("--iterative needs --model rife-v4.25 (it asks for arbitrary times)") }
         return IterativeInterpolator(base: try loadInterpolator(weights: weights, scale: scale), steps: iterative)
     }
-    if model == .rifeV425 { return try loadInterpolator(weights: weights, scale: scale) }
-    let url = try weightsURL(weights, default: model.defaultWeights)
-    do { return try model.load(contentsOf: url, scale: scale) } catch let e as CheckpointError {
-        throw UserError("cannot load weights: \(e.message)")
-    }
+    return try loadWeights(weights, default: model.defaultWeights) { try model.load(contentsOf: $0, scale: scale) }
 }
 
 /// `weights` or the default path, checked to exist.
@@ -182,12 +189,22 @@ func weightsURL(_ weights: String?, default fallback: URL) throws -> URL {
     return url
 }
 
-/// Loads RIFE v4.25 from `weights` or the models directory.
-func loadInterpolator(weights: String?, scale: Double) throws -> Interpolator {
-    let url = try weightsURL(weights, default: ModelDirectory.rifeV425)
-    do { return try Interpolator(contentsOf: url, scale: scale) } catch let e as CheckpointError {
+/// Loads a checkpoint from `weights` or `fallback` with `load`, turning a bad file into one user-facing line.
+func loadWeights<Engine>(_ weights: String?, default fallback: URL, _ load: (URL) throws -> Engine) throws -> Engine {
+    let url = try weightsURL(weights, default: fallback)
+    do { return try load(url) } catch let e as CheckpointError {
         throw UserError("cannot load weights: \(e.message)")
     }
+}
+
+/// Loads RIFE v4.25 from `weights` or the models directory.
+func loadInterpolator(weights: String?, scale: Double) throws -> Interpolator {
+    try loadWeights(weights, default: ModelDirectory.rifeV425) { try Interpolator(contentsOf: $0, scale: scale) }
+}
+
+/// Loads RIFE HDv3 from `weights` or the models directory.
+func loadMidpointInterpolator(weights: String?, scale: Double) throws -> MidpointInterpolator {
+    try loadWeights(weights, default: ModelDirectory.rifeHDv3) { try MidpointInterpolator(contentsOf: $0, scale: scale) }
 }
 
 /// Which times to render and where each frame goes; checks everything before any work is done.

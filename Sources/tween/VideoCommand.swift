@@ -15,6 +15,12 @@ struct VideoCommand: ParsableCommand {
             (or ending in /) is a directory of numbered PNG frames (lossless, no audio).
             The output is written under a temporary name beside OUT and renamed when complete; a failure or \
             Ctrl-C leaves nothing behind.
+            --model rife-hdv3 makes only midpoints: other times come from recursive bisection, so it takes \
+            --multi 2, 4, 8, … or an --fps whose times are all dyadic (30 → 60 or 120 fps); anything else is refused.
+            --time-curve MASK.png:CURVE gives the masked region its own time inside each source pair: CURVE maps the \
+            background's t to the region's, as a time in [0, 1] (constant), linear (= t), hold (= 0, the earlier \
+            source frame), ease (3t² − 2t³) or keyframes PHASE=TIME,… (phases from 0 to 1, increasing; linear between), \
+            e.g. face.png:0=0,0.5=0.1,1=1. Split at the last colon; repeatable, later masks on top; rife-v4.25 only.
             """)
 
     @Argument(help: "The input video (any container and codec ffmpeg reads).") var input: String
@@ -27,7 +33,14 @@ struct VideoCommand: ParsableCommand {
     @Option(help: "H.264 constant rate factor, 0…51 (lower is better and bigger).") var crf: Int = 18
     @Option(help: "H.264 preset (ultrafast … veryslow).") var preset: String = "medium"
     @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small video.") var scale: Double = 1
-    @Option(help: "Weights file (default: the RIFE v4.25 checkpoint in the models directory).") var weights: String?
+    @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
+    @Option(help: "Network: rife-v4.25 (any t) or rife-hdv3 (dyadic t only, by bisection).")
+    var model: String = InterpolationModel.rifeV425.rawValue
+    @Option(name: .customLong("time-curve"),
+            help: "MASK.png:CURVE — inside each source pair, the mask's region is at time CURVE(t) while the rest is at t; CURVE is a time in [0, 1], linear, hold, ease or keyframes such as 0=0,0.5=0.1,1=1. Repeatable, later masks on top.")
+    var timeCurves: [String] = []
+    @Option(help: "How --time-curve frames are rendered: flow-blend (one pass per distinct t, flows and masks mixed; exact inside regions) or single (one pass with a per-pixel t; smears near edges).")
+    var timeMapMode: String = TimeMapMode.flowBlend.rawValue
     @Option(help: "Also write the summary as JSON to this file.") var report: String?
     @Flag(help: "No progress line and no summary.") var quiet = false
     @Flag(help: "Overwrite an existing output.") var force = false
@@ -47,6 +60,10 @@ struct VideoJob {
     let output: URL
     let kind: OutputKind
     let target: Timeline.Target
+    let model: InterpolationModel
+    /// `--time-curve` arguments split into the mask's path and the parsed curve; masks are read once the frame size is known.
+    let curves: [(maskPath: String, curve: TimeCurve)]
+    let timeMapMode: TimeMapMode
     let detector: SceneCutDetector
     let settings: EncoderSettings
     let command: VideoCommand
@@ -73,6 +90,20 @@ struct VideoJob {
             throw UserError("--preset must be one of \(EncoderSettings.presets.joined(separator: ", ")) (got \(command.preset))")
         }
         try checkScale(command.scale)
+        model = try parseModel(command.model)
+        guard let mode = TimeMapMode(rawValue: command.timeMapMode) else {
+            throw UserError("--time-map-mode must be flow-blend or single (got \(command.timeMapMode))")
+        }
+        timeMapMode = mode
+        if !command.timeCurves.isEmpty, model != .rifeV425 {
+            throw UserError("--time-curve needs --model rife-v4.25 (it takes t per pixel)")
+        }
+        curves = try command.timeCurves.map { argument in
+            let (path, text) = try splitMaskArgument(argument, option: "--time-curve", valueName: "CURVE")
+            do throws(TimeCurveError) { return (path, try TimeCurve(parsing: text)) } catch {
+                throw UserError("--time-curve \(argument): \(error.description)")
+            }
+        }
         detector = SceneCutDetector(threshold: command.sceneThreshold)
         settings = EncoderSettings(crf: command.crf, preset: command.preset)
 
@@ -113,7 +144,7 @@ struct VideoJob {
         }
         let sourceRate = Rational(info.frameRateNumerator, info.frameRateDenominator)
         let timeline = Timeline(sourceRate: sourceRate, target: target)
-        let interpolator = try loadInterpolator(weights: command.weights, scale: command.scale)
+        let renderer = try makeRenderer(timeline: timeline, info: info)
 
         // Claim the temporary output now, so an unwritable directory fails before any work.
         let staging = output.deletingLastPathComponent()
@@ -142,7 +173,7 @@ struct VideoJob {
         let started = Date()
         let expectedOut = info.expectedFrameCount.map { timeline.outputFrameCount(sourceFrames: $0) }
         let progress = ProgressLine(enabled: !command.quiet && isatty(STDERR_FILENO) != 0, total: expectedOut, started: started)
-        let pipeline = VideoPipeline(interpolator: interpolator, timeline: timeline, detector: detector)
+        let pipeline = VideoPipeline(renderer: renderer, timeline: timeline, detector: detector)
         let stats: PipelineStatistics
         var dropped: [String] = []
         do {
@@ -167,6 +198,9 @@ struct VideoJob {
         } catch let e as VideoPipelineError {
             progress.clear()
             throw UserError("\(input.path): \(e.message)")
+        } catch let e as UnsupportedTimeError {  // refused up front in makeRenderer; kept as one line all the same
+            progress.clear()
+            throw UserError(e.description)
         }
         progress.clear()
 
@@ -181,8 +215,8 @@ struct VideoJob {
 
         let summary = VideoReport(
             input: input.path, output: output.path, width: info.width, height: info.height,
-            sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description,
-            framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated,
+            sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description, model: model.rawValue,
+            framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated, networkPasses: stats.networkPasses,
             sceneCuts: stats.sceneCuts, heldAtCuts: stats.heldAtCuts, seconds: seconds, engineSeconds: stats.engineSeconds,
             outputFramesPerSecond: Double(stats.framesOut) / max(seconds, 1e-9),
             inputDuration: Double(stats.framesIn) / sourceRate.doubleValue,
@@ -194,6 +228,32 @@ struct VideoJob {
             print(summary.text)
             if info.hasAudio, case .pngDirectory = kind { print("note: audio is not written to a PNG directory") }
             if !dropped.isEmpty { print("note: \(dropped.joined(separator: ", ")) subtitles not copied (MP4/MOV take mov_text only; use .mkv)") }
+        }
+    }
+}
+
+extension VideoJob {
+    /// The model's renderer, after the checks that need the input's rate and size: HDv3 takes only
+    /// dyadic times, and time-curve masks must match the frames.
+    func makeRenderer(timeline: Timeline, info: VideoInfo) throws -> any PairRenderer {
+        switch model {
+        case .rifeHDv3:
+            if let t = BisectionRenderer.firstUnsupportedTime(in: timeline) {
+                let conversion = switch target {
+                case .multiply(let n): "--multi \(n)"
+                case .rate: "--fps \(command.fps ?? "") from \(timeline.sourceRate) fps"
+                }
+                throw UserError("--model rife-hdv3 makes only dyadic times (1/2, 1/4, 3/4, 1/8, …) by bisection, but \(conversion) needs t = \(t) ("
+                                + String(format: "%.4g", t.doubleValue) + "); use --model rife-v4.25")
+            }
+            return BisectionRenderer(interpolator: try loadMidpointInterpolator(weights: command.weights, scale: command.scale))
+        case .rifeV425:
+            let regions = try curves.map {
+                TimeCurveRenderer.Region(mask: try readMask($0.maskPath, width: info.width, height: info.height), curve: $0.curve)
+            }
+            let interpolator = try loadInterpolator(weights: command.weights, scale: command.scale)
+            if regions.isEmpty { return UniformRenderer(interpolator: interpolator) }
+            return TimeCurveRenderer(interpolator: interpolator, regions: regions, mode: timeMapMode)
         }
     }
 }
@@ -228,9 +288,13 @@ struct VideoReport: Codable {
     var height: Int
     var sourceFPS: String
     var outputFPS: String
+    var model: String
     var framesIn: Int
     var framesOut: Int
     var interpolated: Int
+    /// Runs of the network: one per interpolated frame for rife-v4.25, one per midpoint for rife-hdv3
+    /// (--multi 4: 3 per pair for 3 frames), one per distinct t of a frame with --time-curve.
+    var networkPasses: Int
     var sceneCuts: Int
     var heldAtCuts: Int
     var seconds: Double
@@ -243,8 +307,9 @@ struct VideoReport: Codable {
     var subtitlesDropped: [String]
 
     var text: String {
-        String(format: "wrote %@: %d frames in → %d out (%d interpolated, %d scene cuts) at %@ fps, %.1f s (network %.1f s), %.2f frames/s",
-               output, framesIn, framesOut, interpolated, sceneCuts, outputFPS, seconds, engineSeconds, outputFramesPerSecond)
+        String(format: "wrote %@: %d frames in → %d out (%d interpolated, %d scene cuts) at %@ fps, %.1f s (%@ network %.1f s, %d passes), %.2f frames/s",
+               output, framesIn, framesOut, interpolated, sceneCuts, outputFPS, seconds, model, engineSeconds, networkPasses,
+               outputFramesPerSecond)
     }
 
     func write(to url: URL) throws {

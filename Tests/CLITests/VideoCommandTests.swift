@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Clips are made by ffmpeg in each test: tiny (64×48), about half a second, so the suite stays fast.
-private enum Clips {
+enum Clips {
     /// testsrc at `rate` for `frames` frames, with a 440 Hz sine track of the same length (AAC, MP4).
     static func testsrc(_ url: URL, rate: String, frames: Int, size: String = "64x48") throws {
         try MediaTools.make(url, [

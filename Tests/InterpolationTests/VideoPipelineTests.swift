@@ -5,19 +5,19 @@ import TestSupport
 import Testing
 
 /// Frames from an array (no decoder involved).
-private struct ArraySource: FrameSource {
+struct ArraySource: FrameSource {
     var frames: [Tensor]
     mutating func next() throws -> Tensor? { frames.isEmpty ? nil : frames.removeFirst() }
 }
 
 /// Collects what the pipeline writes.
-private struct ArraySink: FrameSink {
+struct ArraySink: FrameSink {
     var frames: [Tensor] = []
     mutating func write(_ frame: Tensor) throws { frames.append(frame) }
 }
 
 /// A smooth horizontal ramp moved `shift` pixels right; `inverted` makes a different shot.
-private func ramp(_ shift: Int, inverted: Bool = false, h: Int = 24, w: Int = 40) -> Tensor {
+func ramp(_ shift: Int, inverted: Bool = false, h: Int = 24, w: Int = 40) -> Tensor {
     var t = Tensor(shape: [1, 3, h, w])
     for c in 0..<3 { for y in 0..<h { for x in 0..<w {
         let v = Float((x + shift + c * 5 + y) % w) / Float(w - 1)
@@ -42,11 +42,35 @@ struct VideoPipelineTests {
         #expect(stats.framesIn == 7 && stats.framesOut == 21 && sink.frames.count == 21 && progressCalls == 21)
         #expect(stats.sceneCuts == 1 && stats.heldAtCuts == 2)
         #expect(stats.interpolated == 5 * 2)  // 6 pairs, one a cut, two new frames each
+        #expect(stats.networkPasses == 10 && stats.framesEncoded == 7)  // each source frame encoded once, even across the cut
         for i in 0..<7 { #expect(sink.frames[3 * i].scalars == sourceFrames[i].scalars, "t = 0 frame \(3 * i)") }
         #expect(sink.frames[10].scalars == sourceFrames[3].scalars)  // pair (3, 4) at t = 1/3: the nearer frame, 3
         #expect(sink.frames[11].scalars == sourceFrames[4].scalars)  // t = 2/3: frame 4
         #expect(sink.frames[1].scalars != sourceFrames[0].scalars && sink.frames[1].scalars != sourceFrames[1].scalars)
         #expect(sink.frames[19].scalars == sourceFrames[6].scalars && sink.frames[20].scalars == sourceFrames[6].scalars)  // the tail
+    }
+
+    @Test("the output is the per-frame interpolation of the timeline, bit for bit; frames only shown at t = 0 are never encoded",
+          arguments: [(Rational(24000, 1001), Rational(60), 8), (Rational(30), Rational(20), 4), (Rational(25), Rational(100), 8)])
+    func perFrameIdentity(_ source: Rational, _ output: Rational, _ expectedEncodes: Int) throws {
+        let interpolator = try #require(Self.interpolator)
+        let frames = (0..<8).map { ramp(2 * $0) }
+        let timeline = Timeline(sourceRate: source, target: .rate(output))
+        var input = ArraySource(frames: frames), sink = ArraySink()
+        let stats = try VideoPipeline(interpolator: interpolator, timeline: timeline, detector: SceneCutDetector()).run(source: &input, sink: &sink)
+        let prepared = frames.map { interpolator.prepare($0) }
+        let total = timeline.outputFrameCount(sourceFrames: frames.count)
+        #expect(sink.frames.count == total && stats.sceneCuts == 0)
+        for k in 0..<total {
+            // What the pipeline did frame by frame before it asked its renderer for whole pairs.
+            let s = timeline.sample(k, sourceFrames: frames.count)
+            let expected = s.t == Rational(0) ? frames[s.index]
+                : interpolator.interpolate(prepared[s.index], prepared[s.index + 1], t: Float(s.t.doubleValue))
+            #expect(sink.frames[k].scalars == expected.scalars, "output frame \(k) (source \(s.index), t = \(s.t))")
+        }
+        #expect(stats.networkPasses == stats.interpolated)
+        // 30 → 20 fps shows frames 0, 3 and 6 only at t = 0 (and 7 not at all): they are never encoded.
+        #expect(stats.framesEncoded == expectedEncodes)
     }
 
     @Test("threshold 0 holds every pair: no network at all")
