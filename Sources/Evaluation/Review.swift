@@ -47,8 +47,9 @@ public struct ReviewCollector {
     /// - Parameter gate: the settings the frames were gated with (its log is rebuilt here, so a
     ///   gate inside a renderer need not be handed back).
     public init(gate: QualityGate, makesPictures: Bool, keep: Int = 100, thumbnailWidth: Int = 320) {
-        self.gate = QualityGate(mode: gate.mode, floor: gate.floor, relativeZ: gate.relativeZ,
-                                catastrophicDisagreement: gate.catastrophicDisagreement)
+        var settings = gate
+        settings.clearLog()
+        self.gate = settings
         self.makesPictures = makesPictures
         self.keep = keep
         self.thumbnailWidth = thumbnailWidth
@@ -142,26 +143,21 @@ public struct Review: Sendable {
         return text
     }
 
-    /// The JSON object for `--report` (thumbnail paths when `thumbnails` names them by frame).
-    public func jsonObject(thumbnails: [Int: [String: String]] = [:]) -> [String: Any] {
-        [
-            "mode": mode.rawValue, "floor": floor, "relative_z": relativeZ.map { $0 as Any } ?? NSNull(),
-            "catastrophic_disagreement": catastrophicDisagreement, "generated": generated,
-            "flagged": flagged.count, "flagged_share": Double(flagged.count) / Double(max(generated, 1)),
-            "held": held, "reversed": reversed, "gate_seconds": gateSeconds,
-            "score": "exp(-predicted LPIPS); see README, Quality gate",
-            "frames": flagged.map { e -> [String: Any] in
-                var row: [String: Any] = [
-                    "frame": e.placement.frame, "time": timestamp(e.placement.seconds), "seconds": e.placement.seconds,
-                    "source_frame": e.placement.sourceFrame, "t": e.placement.t, "score": e.quality.score,
-                    "predicted_lpips": e.quality.predictedLPIPS, "disagreement_p99": e.quality.parts.disagreement,
-                    "disagreement_median": e.quality.parts.wholesaleDisagreement, "sharpness": e.quality.parts.sharpness,
-                    "flow_asymmetry": e.quality.parts.flowAsymmetry, "action": e.action.rawValue,
-                ]
-                if let files = thumbnails[e.placement.frame] { row["thumbnails"] = files }
-                return row
-            },
-        ]
+    /// The review as `--report` writes it (thumbnail paths when `thumbnails` names them by frame).
+    public func report(thumbnails: [Int: [String: String]] = [:]) -> ReviewReport {
+        ReviewReport(
+            mode: mode.rawValue, floor: floor, relativeZ: relativeZ, catastrophicDisagreement: catastrophicDisagreement,
+            generated: generated, flagged: flagged.count, flaggedShare: Double(flagged.count) / Double(max(generated, 1)),
+            held: held, reversed: reversed, gateSeconds: gateSeconds,
+            frames: flagged.map { e in
+                ReviewReport.Frame(
+                    frame: e.placement.frame, time: timestamp(e.placement.seconds), seconds: e.placement.seconds,
+                    sourceFrame: e.placement.sourceFrame, t: e.placement.t, score: e.quality.score,
+                    predictedLPIPS: e.quality.predictedLPIPS, disagreementP99: e.quality.parts.disagreement,
+                    disagreementMedian: e.quality.parts.wholesaleDisagreement, sharpness: e.quality.parts.sharpness,
+                    flowAsymmetry: e.quality.parts.flowAsymmetry, action: e.action.rawValue,
+                    thumbnails: thumbnails[e.placement.frame])
+            })
     }
 
     /// Writes the review page to `url` and its thumbnails to `<name>_files/` beside it; the page is
@@ -223,6 +219,41 @@ public struct Review: Sendable {
         }
         return files
     }
+}
+
+/// The gate's part of a video report: settings, totals and the flagged frames, worst first.
+public struct ReviewReport: Codable, Sendable, Equatable {
+    public struct Frame: Codable, Sendable, Equatable {
+        public var frame: Int
+        /// `m:ss.mmm`, and the same in seconds.
+        public var time: String
+        public var seconds: Double
+        public var sourceFrame: Int
+        public var t: Float
+        /// exp(−predicted LPIPS), and the parts it is computed from.
+        public var score: Float
+        public var predictedLPIPS: Float
+        public var disagreementP99: Float
+        public var disagreementMedian: Float
+        public var sharpness: Float
+        public var flowAsymmetry: Float
+        /// kept, reversed or held-source.
+        public var action: String
+        /// output, warped0, warped1, disagreement: PNG paths relative to the review page.
+        public var thumbnails: [String: String]?
+    }
+
+    public var mode: String
+    public var floor: Float
+    public var relativeZ: Float?
+    public var catastrophicDisagreement: Float
+    public var generated: Int
+    public var flagged: Int
+    public var flaggedShare: Double
+    public var held: Int
+    public var reversed: Int
+    public var gateSeconds: Double
+    public var frames: [Frame]
 }
 
 /// `seconds` as `m:ss.mmm` (or `h:mm:ss.mmm`).

@@ -18,8 +18,13 @@ public struct SourceFrame: Sendable {
 public struct RenderedFrame: Sendable {
     /// [1, 3, H, W], values in [0, 1].
     public var image: Tensor
+    /// The quality gate's verdict (score, parts, what it did) when the renderer gates its frames.
+    public var gated: GatedFrame?
 
-    public init(image: Tensor) { self.image = image }
+    public init(image: Tensor, gated: GatedFrame? = nil) {
+        self.image = image
+        self.gated = gated
+    }
 }
 
 /// What a renderer has run so far, for the pipeline's statistics.
@@ -103,6 +108,16 @@ struct V425Frames {
 
     var counts: RenderCounts { RenderCounts(encoded: cache.encoded, networkPasses: passes) }
 
+    /// The frames at `times` through `gate`.
+    mutating func renderGated(_ a: SourceFrame, _ b: SourceFrame, times: [Float], gate: inout QualityGate) -> [RenderedFrame] {
+        let (pa, pb) = cache.prepare(a, b, with: interpolator)
+        return times.map { t in
+            let out = gate.frame(pa, pb, t: t, with: interpolator)
+            passes += out.networkPasses
+            return RenderedFrame(image: out.image, gated: out)
+        }
+    }
+
     /// The frames at `times`, each with the regions `regions(t)` gives for it.
     mutating func render(_ a: SourceFrame, _ b: SourceFrame, times: [Float], mode: TimeMapMode = .flowBlend,
                          regions: (Float) -> [TimeRegion] = { _ in [] }) -> [RenderedFrame] {
@@ -115,18 +130,25 @@ struct V425Frames {
     }
 }
 
-/// RIFE v4.25 with one time for the whole frame: one network pass per frame, each source frame
-/// encoded once for both pairs it belongs to.
+/// RIFE v4.25 with one time for the whole frame: one network pass per frame (two for a frame the
+/// gate re-runs in advanced mode), each source frame encoded once for both pairs it belongs to.
+/// With a gate, every frame comes back with its score and parts, catastrophic frames are held.
 public struct UniformRenderer: PairRenderer {
     private var frames: V425Frames
+    /// The quality gate the frames pass through; nil renders plain frames.
+    public private(set) var gate: QualityGate?
 
-    public init(interpolator: Interpolator) { frames = V425Frames(interpolator: interpolator) }
+    public init(interpolator: Interpolator, gate: QualityGate? = nil) {
+        frames = V425Frames(interpolator: interpolator)
+        self.gate = gate
+    }
 
     public var interpolator: Interpolator { frames.interpolator }
     public var counts: RenderCounts { frames.counts }
 
     public mutating func render(_ a: SourceFrame, _ b: SourceFrame, times: [Float]) -> [RenderedFrame] {
-        frames.render(a, b, times: times)
+        guard gate != nil else { return frames.render(a, b, times: times) }
+        return frames.renderGated(a, b, times: times, gate: &gate!)
     }
 }
 
@@ -143,7 +165,7 @@ public struct BisectionRenderer: PairRenderer {
 
     /// - Throws: `UnsupportedTimeError` for a time that is not dyadic, before any work is done.
     public mutating func render(_ a: SourceFrame, _ b: SourceFrame, times: [Float]) throws -> [RenderedFrame] {
-        try interpolator.interpolate(a.image, b.image, times: times, passes: &passes).map(RenderedFrame.init(image:))
+        try interpolator.interpolate(a.image, b.image, times: times, passes: &passes).map { RenderedFrame(image: $0) }
     }
 
     /// The first output time of `timeline` that bisection cannot make, or nil when all are dyadic.

@@ -33,6 +33,8 @@ public struct PipelineStatistics: Sendable, Codable, Equatable {
     public var networkPasses = 0
     /// Source frames encoded by the network's Head (v4.25; each at most once).
     public var framesEncoded = 0
+    /// Generated frames the quality gate replaced by the nearer source frame (undetected cuts, flashes).
+    public var heldByGate = 0
     public init() {}
 }
 
@@ -84,8 +86,11 @@ public struct VideoPipeline {
     /// - Throws: what the source, sink or renderer throws, or `VideoPipelineError` for streams with
     ///   fewer than two frames or frames that change size.
     @discardableResult
+    /// - Parameter observe: called with every frame the renderer made, before it is written (for
+    ///   quality records and review pictures).
     public func run(source: inout some FrameSource, sink: inout some FrameSink,
-                    progress: (PipelineStatistics) -> Void = { _ in }) throws -> PipelineStatistics {
+                    progress: (PipelineStatistics) -> Void = { _ in },
+                    observe: (RenderedOutput) -> Void = { _ in }) throws -> PipelineStatistics {
         var renderer = self.renderer
         let rendersSourceFrames = renderer.rendersSourceFrames
         var stats = PipelineStatistics()
@@ -142,8 +147,10 @@ public struct VideoPipeline {
                     try sink.write(image)
                     stats.heldAtCuts += 1
                 case .rendered(let i):
+                    observe(RenderedOutput(index: k, sourceIndex: first.index, t: times[i], frame: rendered[i]))
                     try sink.write(rendered[i].image)
                     stats.interpolated += 1
+                    if rendered[i].gated?.action == .heldSource { stats.heldByGate += 1 }
                 }
                 stats.framesOut += 1
                 k += 1
@@ -165,6 +172,16 @@ public struct VideoPipeline {
         }
         return stats
     }
+}
+
+/// A frame the renderer made, with its place in the output.
+public struct RenderedOutput: Sendable {
+    /// 0-based output frame number.
+    public var index: Int
+    /// The pair's first source frame (0-based) and the time toward the next one.
+    public var sourceIndex: Int
+    public var t: Float
+    public var frame: RenderedFrame
 }
 
 /// A stream the pipeline cannot process; the message says why.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Interpolation
 import MediaIO
@@ -41,7 +42,11 @@ struct VideoCommand: ParsableCommand {
     var timeCurves: [String] = []
     @Option(help: "How --time-curve frames are rendered: flow-blend (one pass per distinct t, flows and masks mixed; exact inside regions) or single (one pass with a per-pixel t; smears near edges).")
     var timeMapMode: String = TimeMapMode.flowBlend.rawValue
-    @Option(help: "Also write the summary as JSON to this file.") var report: String?
+    @Option(help: "Quality mode: fast, production (default) or advanced; see README, Quality gate.")
+    var mode: String = QualityMode.production.rawValue
+    @Option(help: "Also write the summary, with the quality gate's flagged frames, as JSON to this file.") var report: String?
+    @Option(help: "Write an HTML page of the flagged frames (thumbnails of the output, both warped frames and their disagreement) to this file.")
+    var review: String?
     @Flag(help: "No progress line and no summary.") var quiet = false
     @Flag(help: "Overwrite an existing output.") var force = false
 
@@ -64,6 +69,8 @@ struct VideoJob {
     /// `--time-curve` arguments split into the mask's path and the parsed curve; masks are read once the frame size is known.
     let curves: [(maskPath: String, curve: TimeCurve)]
     let timeMapMode: TimeMapMode
+    /// The quality gate's settings; nil when the chosen renderer's frames are not gated (HDv3, time curves).
+    let gate: QualityGate?
     let detector: SceneCutDetector
     let settings: EncoderSettings
     let command: VideoCommand
@@ -102,6 +109,26 @@ struct VideoJob {
             let (path, text) = try splitMaskArgument(argument, option: "--time-curve", valueName: "CURVE")
             do throws(TimeCurveError) { return (path, try TimeCurve(parsing: text)) } catch {
                 throw UserError("--time-curve \(argument): \(error.description)")
+            }
+        }
+        // The gate scores frames made in one v4.25 pass at one t (its parts need both warped candidates).
+        let qualityMode = try parseMode(command.mode)
+        if model == .rifeV425 && curves.isEmpty {
+            gate = QualityGate(mode: qualityMode)
+        } else {
+            gate = nil
+            if qualityMode == .advanced || command.review != nil {
+                throw UserError("\(qualityMode == .advanced ? "--mode advanced" : "--review") needs --model rife-v4.25 without --time-curve: "
+                                + "the quality gate scores frames made in one pass at one time")
+            }
+        }
+        for (flag, path) in [("--report", command.report), ("--review", command.review)] {
+            guard let path else { continue }
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+                  FileManager.default.isWritableFile(atPath: directory) else {
+                throw UserError("\(flag) \(path): the folder \(directory) does not exist or is not writable")
             }
         }
         detector = SceneCutDetector(threshold: command.sceneThreshold)
@@ -174,6 +201,13 @@ struct VideoJob {
         let expectedOut = info.expectedFrameCount.map { timeline.outputFrameCount(sourceFrames: $0) }
         let progress = ProgressLine(enabled: !command.quiet && isatty(STDERR_FILENO) != 0, total: expectedOut, started: started)
         let pipeline = VideoPipeline(renderer: renderer, timeline: timeline, detector: detector)
+        var collector = gate.map { ReviewCollector(gate: $0, makesPictures: command.review != nil) }
+        let outputRate = timeline.outputRate.doubleValue
+        let observe = { (out: RenderedOutput) in
+            guard let gated = out.frame.gated else { return }
+            collector?.observe(gated, at: .init(frame: out.index, seconds: Double(out.index) / outputRate,
+                                                sourceFrame: out.sourceIndex, t: out.t))
+        }
         let stats: PipelineStatistics
         var dropped: [String] = []
         do {
@@ -185,12 +219,12 @@ struct VideoJob {
                     settings: settings, source: input, sourceInfo: info)
                 defer { writer.cancel() }
                 var sink = EncoderSink(writer: writer)
-                stats = try pipeline.run(source: &source, sink: &sink, progress: progress.update)
+                stats = try pipeline.run(source: &source, sink: &sink, progress: progress.update, observe: observe)
                 try writer.finish()
                 dropped = writer.droppedSubtitles
             case .pngDirectory:
                 var sink = PNGSink(writer: PNGSequenceWriter(directory: staging))
-                stats = try pipeline.run(source: &source, sink: &sink, progress: progress.update)
+                stats = try pipeline.run(source: &source, sink: &sink, progress: progress.update, observe: observe)
             }
         } catch let e as MediaError {
             progress.clear()
@@ -213,7 +247,7 @@ struct VideoJob {
         succeeded = true
         let seconds = Date().timeIntervalSince(started)
 
-        let summary = VideoReport(
+        var summary = VideoReport(
             input: input.path, output: output.path, width: info.width, height: info.height,
             sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description, model: model.rawValue,
             framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated, networkPasses: stats.networkPasses,
@@ -223,9 +257,21 @@ struct VideoJob {
             outputDuration: Double(stats.framesOut) / timeline.outputRate.doubleValue,
             audioCopied: info.hasAudio && { if case .video = kind { return true } else { return false } }(),
             subtitlesDropped: dropped)
+        let review = collector?.review()
+        if let review {
+            var thumbnails: [Int: [String: String]] = [:]
+            if let path = command.review {
+                do { thumbnails = try review.writeHTML(to: URL(fileURLWithPath: path), video: input.path) } catch let e as EvaluationError {
+                    throw UserError(e.message)
+                }
+            }
+            summary.gate = review.report(thumbnails: thumbnails)
+        }
         if let path = command.report { try summary.write(to: URL(fileURLWithPath: path)) }
         if !command.quiet {
             print(summary.text)
+            if let review { print(review.line) }
+            if let path = command.review { print("wrote \(path) (\(review?.flagged.count ?? 0) flagged frames)") }
             if info.hasAudio, case .pngDirectory = kind { print("note: audio is not written to a PNG directory") }
             if !dropped.isEmpty { print("note: \(dropped.joined(separator: ", ")) subtitles not copied (MP4/MOV take mov_text only; use .mkv)") }
         }
@@ -252,7 +298,7 @@ extension VideoJob {
                 TimeCurveRenderer.Region(mask: try readMask($0.maskPath, width: info.width, height: info.height), curve: $0.curve)
             }
             let interpolator = try loadInterpolator(weights: command.weights, scale: command.scale)
-            if regions.isEmpty { return UniformRenderer(interpolator: interpolator) }
+            if regions.isEmpty { return UniformRenderer(interpolator: interpolator, gate: gate) }
             return TimeCurveRenderer(interpolator: interpolator, regions: regions, mode: timeMapMode)
         }
     }
@@ -305,6 +351,8 @@ struct VideoReport: Codable {
     var outputDuration: Double
     var audioCopied: Bool
     var subtitlesDropped: [String]
+    /// The quality gate: its settings, totals and flagged frames (rife-v4.25 at one t per frame).
+    var gate: ReviewReport? = nil
 
     var text: String {
         String(format: "wrote %@: %d frames in → %d out (%d interpolated, %d scene cuts) at %@ fps, %.1f s (%@ network %.1f s, %d passes), %.2f frames/s",

@@ -45,10 +45,12 @@ func reviewOfAVideo() throws {
     #expect(files.count == 3 && files[15]?["disagreement"] == "review_files/000015_disagreement.png")
     let html = try String(contentsOf: dir.appendingPathComponent("review.html"), encoding: .utf8)
     #expect(html.contains("frame 15 at 0:00.250") && html.contains("held (source frame written)"))
-    let json = try JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: review.jsonObject(thumbnails: files))) as! [String: Any]
-    let rows = json["frames"] as! [[String: Any]]
-    #expect(rows.count == 3 && json["generated"] as? Int == 40)
-    #expect(rows.contains { $0["time"] as? String == "0:00.250" && $0["thumbnails"] != nil })
+    let report = review.report(thumbnails: files)
+    #expect(report.frames.count == 3 && report.generated == 40 && report.flagged == 3)
+    #expect(report.frames.contains { $0.time == "0:00.250" && $0.thumbnails?["output"] == "review_files/000015_output.png" })
+    #expect(report.frames.first { $0.frame == 63 }?.action == "held-source")
+    let decoded = try JSONDecoder().decode(ReviewReport.self, from: JSONEncoder().encode(report))
+    #expect(decoded == report)
     #expect(review.line.contains("3 of 40 generated frames flagged"))
 }
 
