@@ -145,3 +145,25 @@ struct PairCommandTests {
                            mentions: "Scripts/setup.sh", directory: dir)
     }
 }
+
+@Suite("tween pair: quality gate", .enabled(if: weightsReady, "run Scripts/setup.sh first"))
+struct PairGateTests {
+    @Test("every frame's score and parts are printed; a cut is held (the nearer input written); --mode is checked")
+    func gate() throws {
+        let dir = scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try runTween(["pair", demoA, demoB, "-o", dir.appendingPathComponent("f.png").path, "--count", "3", "--mode", "advanced"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for t in ["0.25", "0.5", "0.75"] { #expect(r.stdout.contains("t = \(t): score 0."), "\(r.stdout)") }
+
+        let bunny = Fixtures.shared.appendingPathComponent("fixtures/lpips/bbb_0040_vs_0042_crop256_y200_x500_a.png").path
+        let ucf = Fixtures.shared.appendingPathComponent("data/ucf101/1/frame_00.png").path
+        let out = dir.appendingPathComponent("cut.png")
+        let cut = try runTween(["pair", bunny, ucf, "-o", out.path, "--t", "0.4"])
+        #expect(cut.status == 0 && cut.stdout.contains("HELD"), "\(cut.stdout) \(cut.stderr)")
+        #expect(try PNG.read(out).pixels == (try PNG.read(URL(fileURLWithPath: bunny)).pixels))
+
+        let bad = try runTween(["pair", demoA, demoB, "-o", dir.appendingPathComponent("x.png").path, "--mode", "slow"])
+        #expect(bad.status == 1 && bad.stderr.contains("--mode must be one of fast, production, advanced"), "\(bad.stderr)")
+    }
+}
