@@ -83,7 +83,7 @@ def robust_z(predicted, files):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fit", required=True, help="name of the set to fit on")
-    parser.add_argument("--z", type=float, default=3.0, help="flag frames whose predicted LPIPS has a robust z-score above this")
+    parser.add_argument("--z", type=float, default=2.5, help="flag frames whose predicted LPIPS has a robust z-score above this")
     parser.add_argument("--floor", type=float, default=0.85, help="also flag frames scoring below this")
     parser.add_argument("sets", nargs="+", help="NAME=report.json[,report2.json…]")
     args = parser.parse_args()
@@ -105,7 +105,8 @@ def main():
         predicted = np.exp(features(data) @ coefficients)
         score = np.exp(-predicted)
         worst = lpips >= np.quantile(lpips, 0.9)
-        flagged = (robust_z(predicted, data[:, 5]) > args.z) | (score < args.floor)
+        # As QualityGate flags: below the floor, or a relative outlier that is not negligible.
+        flagged = ((robust_z(predicted, data[:, 5]) > args.z) & (predicted >= 0.02)) | (score < args.floor)
         tp = np.sum(worst & flagged)
         precision = tp / max(np.sum(flagged), 1)
         recall = tp / max(np.sum(worst), 1)

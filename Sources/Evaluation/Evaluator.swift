@@ -38,6 +38,8 @@ public struct SampleResult: Sendable {
     public var gateAction: GateAction? = nil
     /// Flagged by the gate against the whole run (set when the run ends).
     public var flagged = false
+    /// Network runs the tween frame took (2 when advanced mode re-ran it); nil when not gated.
+    public var networkPasses: Int? = nil
 }
 
 /// Small pictures of one sample for the HTML report: inputs, ground truth, each method's output
@@ -181,7 +183,7 @@ public struct Evaluator: Sendable {
         let truth8 = image8(truth)
         var scores: [EvaluationMethod: Scores] = [:]
         var outputs: [EvaluationMethod: RGBImage] = [:]
-        var quality: FrameQuality?, action: GateAction?
+        var quality: FrameQuality?, action: GateAction?, passes: Int?
         for method in methods {
             let t0 = Date()
             let prediction: RGBImage
@@ -191,7 +193,7 @@ public struct Evaluator: Sendable {
                 let out = tally.gate.frame(pa, pb, t: Float(sample.t), with: engine)
                 prediction = RGBImage(tensor: out.image)
                 seconds = prepared?.seconds ?? 0
-                (quality, action) = (out.quality, out.action)
+                (quality, action, passes) = (out.quality, out.action, out.networkPasses)
                 tally.gateSeconds += out.gateSeconds
             } else {
                 prediction = try predict(method, a, b, t: sample.t, interpolator: interpolator)
@@ -200,7 +202,7 @@ public struct Evaluator: Sendable {
             scores[method] = Scores.measure(image8(prediction), against: truth8, lpips: lpips, seconds: seconds)
             outputs[method] = prediction
         }
-        let result = SampleResult(sample: sample, width: a.width, height: a.height, scores: scores, quality: quality, gateAction: action)
+        let result = SampleResult(sample: sample, width: a.width, height: a.height, scores: scores, quality: quality, gateAction: action, networkPasses: passes)
         tally.results.append(result)
         guard tally.worstCount > 0 else { return }
         let ranking = tally.ranking

@@ -11,6 +11,8 @@ public struct GateSummary: Sendable, Equatable {
     /// Frames held (catastrophic) and frames where advanced mode kept the reversed run.
     public var held: Int
     public var reversed: Int
+    /// Frames re-run time-reversed (advanced mode), whether or not the second run was kept.
+    public var rerun: Int
     /// Spearman ρ between the score and LPIPS (negative is good: a higher score, a lower LPIPS);
     /// nil without LPIPS or with fewer than 3 frames.
     public var spearman: Double?
@@ -20,9 +22,9 @@ public struct GateSummary: Sendable, Equatable {
 
     /// One line for the table's footer.
     public func line(_ gate: QualityGate, seconds: Double) -> String {
-        var text = String(format: "gate (%@, floor %.2f, z > %@): %d of %d frames flagged (%.1f %%), %d held, %d reversed; %.3f s in the gate",
+        var text = String(format: "gate (%@, floor %.2f, z > %@): %d of %d frames flagged (%.1f %%), %d held, %d re-run, %d reversed kept; %.3f s in the gate",
                           gate.mode.rawValue, gate.floor, gate.relativeZ.map { String(format: "%.1f", $0) } ?? "off",
-                          flagged, frames, 100 * Double(flagged) / Double(max(frames, 1)), held, reversed, seconds)
+                          flagged, frames, 100 * Double(flagged) / Double(max(frames, 1)), held, rerun, reversed, seconds)
         if let spearman { text += String(format: "; Spearman ρ(score, LPIPS) = %.3f", spearman) }
         if let recall {
             text += "; worst 10 % by LPIPS: precision " + (precision.map { String(format: "%.2f", $0) } ?? "– (none flagged)")
@@ -39,7 +41,8 @@ extension EvaluationRun {
         guard !gated.isEmpty else { return nil }
         var summary = GateSummary(frames: gated.count, flagged: gated.filter(\.flagged).count,
                                   held: gated.filter { $0.gateAction == .heldSource }.count,
-                                  reversed: gated.filter { $0.gateAction == .reversed }.count)
+                                  reversed: gated.filter { $0.gateAction == .reversed }.count,
+                                  rerun: gated.filter { ($0.networkPasses ?? 1) > 1 }.count)
         let withLPIPS = gated.filter { $0.scores[.tween]?.lpips != nil }
         guard withLPIPS.count >= 3 else { return summary }
         let lpips = withLPIPS.map { $0.scores[.tween]!.lpips! }, scores = withLPIPS.map { Double($0.quality!.score) }

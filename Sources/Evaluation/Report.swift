@@ -53,7 +53,7 @@ extension EvaluationRun {
                     "disagreement_p99": q.parts.disagreement, "disagreement_median": q.parts.wholesaleDisagreement,
                     "sharpness": q.parts.sharpness, "flow_asymmetry": q.parts.flowAsymmetry,
                     "predicted_lpips": q.predictedLPIPS, "score": q.score,
-                    "action": r.gateAction?.rawValue ?? NSNull(), "flagged": r.flagged,
+                    "action": r.gateAction?.rawValue ?? NSNull(), "flagged": r.flagged, "network_passes": r.networkPasses ?? 1,
                 ] as [String: Any]
             }
             return row
@@ -71,7 +71,7 @@ extension EvaluationRun {
             object["gate"] = [
                 "mode": gate.mode.rawValue, "floor": gate.floor, "relative_z": gate.relativeZ.map { $0 as Any } ?? NSNull(),
                 "catastrophic_disagreement": gate.catastrophicDisagreement, "frames": g.frames, "flagged": g.flagged,
-                "held_source": g.held, "reversed": g.reversed, "seconds": gateSeconds,
+                "held_source": g.held, "reversed": g.reversed, "rerun": g.rerun, "seconds": gateSeconds,
                 "spearman_score_lpips": g.spearman.map { $0 as Any } ?? NSNull(),
                 "worst10_precision": g.precision.map { $0 as Any } ?? NSNull(),
                 "worst10_recall": g.recall.map { $0 as Any } ?? NSNull(),
