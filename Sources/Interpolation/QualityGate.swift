@@ -59,20 +59,26 @@ extension GateParts {
     /// The per-pixel disagreement |warped0 − warped1| (mean over R, G, B) of the top-left
     /// `height × width`, for heat maps.
     public static func disagreementMap(_ warped0: Tensor, _ warped1: Tensor, height: Int, width: Int) -> [Float] {
-        var map = [Float](repeating: 0, count: height * width)
-        let plane = warped0.h * warped0.w, stride = warped0.w
-        warped0.scalars.withUnsafeBufferPointer { p in
-            warped1.scalars.withUnsafeBufferPointer { q in
-                for y in 0..<height {
-                    for x in 0..<width {
-                        let i = y * stride + x
-                        map[y * width + x] = (abs(p[i] - q[i]) + abs(p[plane + i] - q[plane + i])
-                                              + abs(p[2 * plane + i] - q[2 * plane + i])) / 3
-                    }
+        var map = [Float]()
+        map.reserveCapacity(height * width)
+        forEachDisagreement(warped0, warped1, height: height, width: width) { map.append($0) }
+        return map
+    }
+}
+
+/// Calls `body` with |w0 − w1| (mean over R, G, B) for each pixel of the top-left `height × width`, row by row.
+@inline(__always)
+private func forEachDisagreement(_ w0: Tensor, _ w1: Tensor, height: Int, width: Int, _ body: (Float) -> Void) {
+    let plane = w0.h * w0.w, stride = w0.w
+    w0.scalars.withUnsafeBufferPointer { p in
+        w1.scalars.withUnsafeBufferPointer { q in
+            for y in 0..<height {
+                for x in 0..<width {
+                    let i = y * stride + x
+                    body((abs(p[i] - q[i]) + abs(p[plane + i] - q[plane + i]) + abs(p[2 * plane + i] - q[2 * plane + i])) / 3)
                 }
             }
         }
-        return map
     }
 }
 
@@ -103,17 +109,7 @@ struct UnitHistogram {
 
 private func disagreementHistogram(_ w0: Tensor, _ w1: Tensor, height: Int, width: Int) -> UnitHistogram {
     var histogram = UnitHistogram()
-    let plane = w0.h * w0.w, stride = w0.w
-    w0.scalars.withUnsafeBufferPointer { p in
-        w1.scalars.withUnsafeBufferPointer { q in
-            for y in 0..<height {
-                for x in 0..<width {
-                    let i = y * stride + x
-                    histogram.add((abs(p[i] - q[i]) + abs(p[plane + i] - q[plane + i]) + abs(p[2 * plane + i] - q[2 * plane + i])) / 3)
-                }
-            }
-        }
-    }
+    forEachDisagreement(w0, w1, height: height, width: width) { histogram.add($0) }
     return histogram
 }
 

@@ -68,15 +68,7 @@ struct EvalCommand: ParsableCommand {
         }
         guard sceneThreshold >= 0 else { throw UserError("--scene-threshold must be at least 0 (got \(sceneThreshold))") }
         guard duplicateThreshold >= 0 else { throw UserError("--duplicate-threshold must be at least 0 (got \(duplicateThreshold))") }
-        for (flag, path) in [("--report", report), ("--html", html)] {
-            guard let path else { continue }
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
-                  FileManager.default.isWritableFile(atPath: directory) else {
-                throw UserError("\(flag) \(path): the folder \(directory) does not exist or is not writable")
-            }
-        }
+        try checkReportFolders([("--report", report), ("--html", html)])
 
         var progressShown = false
         do {

@@ -146,6 +146,19 @@ func checkScale(_ scale: Double) throws {
     }
 }
 
+/// Refuses, before any work, a report file (`--report`, `--html`, `--review`) whose folder is missing or not writable.
+func checkReportFolders(_ files: [(flag: String, path: String?)]) throws {
+    for (flag, path) in files {
+        guard let path else { continue }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+              FileManager.default.isWritableFile(atPath: directory) else {
+            throw UserError("\(flag) \(path): the folder \(directory) does not exist or is not writable")
+        }
+    }
+}
+
 /// Reads a PNG, turning a failure into one user-facing line.
 func readImage(_ path: String) throws -> RGBImage {
     guard FileManager.default.fileExists(atPath: path) else { throw UserError("\(path): no such file") }

@@ -122,15 +122,7 @@ struct VideoJob {
                                 + "the quality gate scores frames made in one pass at one time")
             }
         }
-        for (flag, path) in [("--report", command.report), ("--review", command.review)] {
-            guard let path else { continue }
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
-                  FileManager.default.isWritableFile(atPath: directory) else {
-                throw UserError("\(flag) \(path): the folder \(directory) does not exist or is not writable")
-            }
-        }
+        try checkReportFolders([("--report", command.report), ("--review", command.review)])
         detector = SceneCutDetector(threshold: command.sceneThreshold)
         settings = EncoderSettings(crf: command.crf, preset: command.preset)
 
