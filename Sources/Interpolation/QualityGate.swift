@@ -61,18 +61,18 @@ extension GateParts {
     public static func disagreementMap(_ warped0: Tensor, _ warped1: Tensor, height: Int, width: Int) -> [Float] {
         var map = [Float]()
         map.reserveCapacity(height * width)
-        forEachDisagreement(warped0, warped1, height: height, width: width) { map.append($0) }
+        forEachDisagreement(warped0, warped1, rows: 0..<height, width: width) { map.append($0) }
         return map
     }
 }
 
-/// Calls `body` with |w0 − w1| (mean over R, G, B) for each pixel of the top-left `height × width`, row by row.
+/// Calls `body` with |w0 − w1| (mean over R, G, B) for each pixel of `rows` (first `width` columns), row by row.
 @inline(__always)
-private func forEachDisagreement(_ w0: Tensor, _ w1: Tensor, height: Int, width: Int, _ body: (Float) -> Void) {
+private func forEachDisagreement(_ w0: Tensor, _ w1: Tensor, rows: Range<Int>, width: Int, _ body: (Float) -> Void) {
     let plane = w0.h * w0.w, stride = w0.w
     w0.scalars.withUnsafeBufferPointer { p in
         w1.scalars.withUnsafeBufferPointer { q in
-            for y in 0..<height {
+            for y in rows {
                 for x in 0..<width {
                     let i = y * stride + x
                     body((abs(p[i] - q[i]) + abs(p[plane + i] - q[plane + i]) + abs(p[2 * plane + i] - q[2 * plane + i])) / 3)
@@ -87,6 +87,11 @@ struct UnitHistogram {
     static let bins = 4096
     var counts = [Int](repeating: 0, count: UnitHistogram.bins)
     var total = 0
+
+    mutating func merge(_ other: UnitHistogram) {
+        for i in counts.indices { counts[i] += other.counts[i] }
+        total += other.total
+    }
 
     mutating func add(_ value: Float) {
         let bin = Int(min(max(value, 0), 1) * Float(UnitHistogram.bins - 1) + 0.5)
@@ -108,9 +113,27 @@ struct UnitHistogram {
 }
 
 private func disagreementHistogram(_ w0: Tensor, _ w1: Tensor, height: Int, width: Int) -> UnitHistogram {
-    var histogram = UnitHistogram()
-    forEachDisagreement(w0, w1, height: height, width: width) { histogram.add($0) }
-    return histogram
+    // Rows in parallel, one histogram per chunk, merged under a lock (a few merges per frame).
+    var total = UnitHistogram()
+    let lock = NSLock()
+    parallelFor(height, minimumChunk: 32) { rows in
+        var local = UnitHistogram()
+        forEachDisagreement(w0, w1, rows: rows, width: width) { local.add($0) }
+        lock.lock(); total.merge(local); lock.unlock()
+    }
+    return total
+}
+
+/// Sums `row(y)` over `0..<height`, rows in parallel (partial sums per row, added in order, so the
+/// result does not depend on the thread count).
+private func sumOfRows(_ height: Int, _ row: (Int) -> Double) -> Double {
+    var sums = [Double](repeating: 0, count: height)
+    sums.withUnsafeMutableBufferPointer { out in
+        parallelFor(height, minimumChunk: 32) { rows in
+            for y in rows { out[y] = row(y) }
+        }
+    }
+    return sums.reduce(0, +)
 }
 
 /// Mean squared response of the 4-neighbour Laplacian on luma (BT.601 weights) over the interior
@@ -118,38 +141,48 @@ private func disagreementHistogram(_ w0: Tensor, _ w1: Tensor, height: Int, widt
 func laplacianEnergy(_ image: Tensor, height: Int, width: Int) -> Double {
     guard height >= 3, width >= 3 else { return 0 }
     let plane = image.h * image.w, stride = image.w
-    return image.scalars.withUnsafeBufferPointer { p -> Double in
-        @inline(__always) func luma(_ i: Int) -> Float { 0.299 * p[i] + 0.587 * p[plane + i] + 0.114 * p[2 * plane + i] }
-        var sum = 0.0
-        for y in 1..<(height - 1) {
+    var luma = [Float](repeating: 0, count: height * width)
+    image.scalars.withUnsafeBufferPointer { p in
+        luma.withUnsafeMutableBufferPointer { l in
+            parallelFor(height, minimumChunk: 32) { rows in
+                for y in rows {
+                    for x in 0..<width {
+                        let i = y * stride + x
+                        l[y * width + x] = 0.299 * p[i] + 0.587 * p[plane + i] + 0.114 * p[2 * plane + i]
+                    }
+                }
+            }
+        }
+    }
+    let sum = luma.withUnsafeBufferPointer { l in
+        sumOfRows(height - 2) { r in
+            let y = r + 1
             var row: Float = 0
             for x in 1..<(width - 1) {
-                let i = y * stride + x
-                let l = luma(i - 1) + luma(i + 1) + luma(i - stride) + luma(i + stride) - 4 * luma(i)
-                row += l * l
+                let i = y * width + x
+                let v = l[i - 1] + l[i + 1] + l[i - width] + l[i + width] - 4 * l[i]
+                row += v * v
             }
-            sum += Double(row)
+            return Double(row)
         }
-        return sum / Double((height - 2) * (width - 2))
     }
+    return sum / Double((height - 2) * (width - 2))
 }
 
 private func meanFlowAsymmetry(_ flow: Tensor, t: Float, height: Int, width: Int) -> Float {
     let plane = flow.h * flow.w, stride = flow.w
     let (a, b) = (1 - t, t)
     let norm = max(2 * t * (1 - t), 1e-3)
-    let sum = flow.scalars.withUnsafeBufferPointer { f -> Double in
-        var sum = 0.0
-        for y in 0..<height {
+    let sum = flow.scalars.withUnsafeBufferPointer { f in
+        sumOfRows(height) { y in
             var row: Float = 0
             for x in 0..<width {
                 let i = y * stride + x
                 let dx = a * f[i] + b * f[2 * plane + i], dy = a * f[plane + i] + b * f[3 * plane + i]
                 row += (dx * dx + dy * dy).squareRoot()
             }
-            sum += Double(row)
+            return Double(row)
         }
-        return sum
     }
     return Float(sum / Double(height * width)) / norm
 }
