@@ -27,6 +27,7 @@ struct PairCommand: ParsableCommand {
     @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small images.") var scale: Double = 1
     @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
     @Option(help: "Network: rife-v4.25 (any t) or rife-hdv3 (dyadic t by bisection).") var model: String = InterpolationModel.rifeV425.rawValue
+    @Option(help: ArgumentHelp(precisionHelp)) var precision: String = Precision.float32.rawValue
     @Option(name: .customLong("time-map"),
             help: "MASK.png:T — pixels of the grayscale mask (white = 1, soft edges allowed) follow time T; repeatable, later maps on top; --t is the background time.")
     var timeMaps: [String] = []
@@ -36,6 +37,7 @@ struct PairCommand: ParsableCommand {
 
     func run() throws {
         let chosen = try parseModel(model)
+        let precision = try parsePrecision(precision, model: chosen)
         if chosen == .rifeHDv3, let n = count, n >= 1, (n + 1) & n != 0 {
             throw UserError("--model rife-hdv3 makes frames by recursive bisection: --count must be 2^k − 1 (1, 3, 7, 15, …), got \(n)")
         }
@@ -55,7 +57,7 @@ struct PairCommand: ParsableCommand {
                 throw UserError("--time-map-mode must be flow-blend or single (got \(timeMapMode))")
             }
             let regions = try timeMaps.map { try readTimeRegion($0, width: imageA.width, height: imageA.height) }
-            let engine = try loadInterpolator(weights: weights, scale: scale)
+            let engine = try loadInterpolator(weights: weights, scale: scale, precision: precision)
             let started = Date()
             let frame = engine.interpolate(engine.prepare(imageA.tensor), engine.prepare(imageB.tensor),
                                            background: Float(plan.times[0]), regions: regions, mode: mode)
@@ -64,7 +66,7 @@ struct PairCommand: ParsableCommand {
             print("wrote \(plan.destinations[0].path) (\(imageA.width)x\(imageA.height), \(regions.count) time region\(regions.count == 1 ? "" : "s"), \(timeMapMode), \(String(format: "%.3f", seconds)) s)")
             return
         }
-        let interpolator = try loadEngine(chosen, weights: weights, scale: scale)
+        let interpolator = try loadEngine(chosen, weights: weights, scale: scale, precision: precision)
 
         let started = Date()
         let frames = try interpolator.interpolate(imageA.tensor, imageB.tensor, times: plan.times.map(Float.init))
@@ -111,15 +113,34 @@ func parseModel(_ name: String) throws -> InterpolationModel {
     return model
 }
 
+/// `--precision`'s help, shared by every command that runs the network.
+let precisionHelp = "Convolution precision: f32 (default) or bf16 (RIFE v4.25 only; needs AVX512-BF16 or AMX; faster, slightly less exact — see README)."
+
+/// The `--precision` value. bf16 on a CPU without native bf16, or with a model that has no bf16
+/// path, is refused with one line rather than run slowly (emulated) or silently in f32.
+func parsePrecision(_ name: String, model: InterpolationModel = .rifeV425) throws -> Precision {
+    guard let precision = Precision(rawValue: name) else {
+        throw UserError("--precision must be \(Precision.allCases.map(\.rawValue).joined(separator: " or ")) (got \(name))")
+    }
+    if precision != .float32, model != .rifeV425 {
+        throw UserError("--precision \(name) needs --model rife-v4.25")
+    }
+    do { try precision.requireSupported() } catch let e as UnsupportedPrecisionError { throw UserError("--precision \(e)") }
+    return precision
+}
+
 /// Loads `model` from `weights` or the models directory.
-/// - Parameter iterative: steps of iterative estimation (RIFE v4.25 only); 1 = direct.
-func loadEngine(_ model: InterpolationModel, weights: String?, scale: Double, iterative: Int = 1) throws -> any FrameInterpolating {
+/// - Parameters:
+///   - iterative: steps of iterative estimation (RIFE v4.25 only); 1 = direct.
+///   - precision: from `parsePrecision` (bf16 only with RIFE v4.25).
+func loadEngine(_ model: InterpolationModel, weights: String?, scale: Double, iterative: Int = 1,
+                precision: Precision = .float32) throws -> any FrameInterpolating {
     guard (1...16).contains(iterative) else { throw UserError("--iterative must be between 1 and 16 (got \(iterative))") }
     if iterative > 1 {
         guard model == .rifeV425 else { throw UserError("--iterative needs --model rife-v4.25 (it asks for arbitrary times)") }
-        return IterativeInterpolator(base: try loadInterpolator(weights: weights, scale: scale), steps: iterative)
+        return IterativeInterpolator(base: try loadInterpolator(weights: weights, scale: scale, precision: precision), steps: iterative)
     }
-    if model == .rifeV425 { return try loadInterpolator(weights: weights, scale: scale) }
+    if model == .rifeV425 { return try loadInterpolator(weights: weights, scale: scale, precision: precision) }
     let url = try weightsURL(weights, default: model.defaultWeights)
     do { return try model.load(contentsOf: url, scale: scale) } catch let e as CheckpointError {
         throw UserError("cannot load weights: \(e.message)")
@@ -138,9 +159,9 @@ func weightsURL(_ weights: String?, default fallback: URL) throws -> URL {
 }
 
 /// Loads RIFE v4.25 from `weights` or the models directory.
-func loadInterpolator(weights: String?, scale: Double) throws -> Interpolator {
+func loadInterpolator(weights: String?, scale: Double, precision: Precision = .float32) throws -> Interpolator {
     let url = try weightsURL(weights, default: ModelDirectory.rifeV425)
-    do { return try Interpolator(contentsOf: url, scale: scale) } catch let e as CheckpointError {
+    do { return try Interpolator(contentsOf: url, scale: scale, precision: precision) } catch let e as CheckpointError {
         throw UserError("cannot load weights: \(e.message)")
     }
 }

@@ -28,6 +28,7 @@ struct VideoCommand: ParsableCommand {
     @Option(help: "H.264 preset (ultrafast … veryslow).") var preset: String = "medium"
     @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small video.") var scale: Double = 1
     @Option(help: "Weights file (default: the RIFE v4.25 checkpoint in the models directory).") var weights: String?
+    @Option(help: ArgumentHelp(precisionHelp)) var precision: String = Precision.float32.rawValue
     @Option(help: "Also write the summary as JSON to this file.") var report: String?
     @Flag(help: "No progress line and no summary.") var quiet = false
     @Flag(help: "Overwrite an existing output.") var force = false
@@ -113,7 +114,8 @@ struct VideoJob {
         }
         let sourceRate = Rational(info.frameRateNumerator, info.frameRateDenominator)
         let timeline = Timeline(sourceRate: sourceRate, target: target)
-        let interpolator = try loadInterpolator(weights: command.weights, scale: command.scale)
+        let interpolator = try loadInterpolator(weights: command.weights, scale: command.scale,
+                                                precision: parsePrecision(command.precision))
 
         // Claim the temporary output now, so an unwritable directory fails before any work.
         let staging = output.deletingLastPathComponent()
