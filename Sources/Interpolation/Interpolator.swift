@@ -22,9 +22,12 @@ public final class Interpolator: Sendable {
         self.scale = scale
     }
 
-    /// Loads the model from a checkpoint file (see `RIFEv425.init(contentsOf:)`).
-    public convenience init(contentsOf url: URL, scale: Double = 1) throws {
-        self.init(model: try RIFEv425(contentsOf: url), scale: scale)
+    /// Loads the model from a checkpoint file (see `RIFEv425.init(contentsOf:precision:)`).
+    /// - Parameter precision: what the convolutions compute in (bf16: about half the convolution
+    ///   time where the CPU has AVX512-BF16 or AMX, at a small quality cost; see README).
+    /// - Throws: a `CheckpointError`, or `UnsupportedPrecisionError` for bf16 on a CPU without it.
+    public convenience init(contentsOf url: URL, scale: Double = 1, precision: Precision = .float32) throws {
+        self.init(model: try RIFEv425(contentsOf: url, precision: precision), scale: scale)
     }
 
     /// A frame ready to interpolate from: the original, its padded copy and its Head features.

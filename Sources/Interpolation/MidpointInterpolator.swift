@@ -36,7 +36,11 @@ public protocol FrameInterpolating: Sendable {
 }
 
 extension Interpolator: FrameInterpolating {
-    public var modelName: String { InterpolationModel.rifeV425.rawValue }
+    /// "rife-v4.25", with the precision appended when it is not the default ("rife-v4.25 bf16").
+    public var modelName: String {
+        let name = InterpolationModel.rifeV425.rawValue
+        return model.precision == .float32 ? name : "\(name) \(model.precision.rawValue)"
+    }
 }
 
 /// A time the model cannot produce (HDv3 makes only dyadic times 1/2, 1/4, 3/4, …).

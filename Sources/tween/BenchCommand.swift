@@ -17,50 +17,98 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Flow resolution (RIFE scale).") var scale: Double = 1
     @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
     @Option(help: "Network: rife-v4.25 or rife-hdv3.") var model: String = InterpolationModel.rifeV425.rawValue
+    @Option(name: .customLong("precision"),
+            help: "Convolution precision, f32 or bf16; repeat for both (runs alternate between them and the ratio is printed).")
+    var precisions: [String] = []
+
+    /// One engine to time: the model at one precision. `time` runs one pair and returns the seconds
+    /// of the whole pair and of the network alone (Head features reused).
+    private struct Engine {
+        let precision: Precision
+        let time: (_ frame0: Tensor, _ frame1: Tensor, StageClock) -> (pair: Double, net: Double)
+    }
 
     func run() throws {
         guard runs >= 1 else { throw UserError("--runs must be at least 1") }
         let parsed = try (sizes.isEmpty ? ["448x256", "1280x720"] : sizes).map(parseSize)
         let chosen = try parseModel(model)
-        let engine = try loadEngine(chosen, weights: weights, scale: scale)
+        var chosenPrecisions: [Precision] = []
+        for name in precisions.isEmpty ? [Precision.float32.rawValue] : precisions {
+            let precision = try parsePrecision(name, model: chosen)
+            if !chosenPrecisions.contains(precision) { chosenPrecisions.append(precision) }
+        }
         let a = try readImage(demoPath("I0_0.png")).tensor, b = try readImage(demoPath("I0_1.png")).tensor
-        print("\(chosen.rawValue), fp32, scale \(scale), t = 0.5, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(runs) runs after 1 warm-up")
-        print("| input | padded | pair: 2×Head + net, median | min | net only (Head reused), median | min | peak RSS |")
-        print("|---|---|---|---|---|---|---|")
-        var stageTables: [String] = []
+        let engines = try makeEngines(chosen, chosenPrecisions)
+        print("\(chosen.rawValue), \(chosenPrecisions.map(\.rawValue).joined(separator: " vs ")), scale \(scale), t = 0.5, "
+              + "\(ProcessInfo.processInfo.activeProcessorCount) cores, CPU \(Precision.cpuInstructionSet), \(runs) runs after 1 warm-up"
+              + (engines.count > 1 ? ", precisions alternating run by run" : ""))
+        print("| input | padded | precision | pair: 2×Head + net, median | min | net only (Head reused), median | min | peak RSS |")
+        print("|---|---|---|---|---|---|---|---|")
+        var notes: [String] = []
         for (w, h) in parsed {
             let frame0 = tiled(a, height: h, width: w), frame1 = tiled(b, height: h, width: w)
-            var pair: [Double] = [], net: [Double] = []
-            var stages: [String: [Double]] = [:]
+            var pair = [[Double]](repeating: [], count: engines.count), net = pair
+            var stages = [[String: [Double]]](repeating: [:], count: engines.count)
             var stageOrder: [String] = []
             for i in 0...runs {
-                let clock = StageClock()
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let t1: UInt64
-                if let interpolator = engine as? Interpolator {
-                    let p0 = interpolator.prepare(frame0, clock: clock), p1 = interpolator.prepare(frame1, clock: clock)
-                    t1 = DispatchTime.now().uptimeNanoseconds
-                    _ = interpolator.run(p0, p1, time: .uniform(0.5), clock: clock)
-                } else {
-                    // HDv3 has no per-frame encoder: the pair time is the network time.
-                    t1 = t0
-                    _ = (engine as! MidpointInterpolator).midpoint(frame0, frame1, clock: clock)
-                }
-                let t2 = DispatchTime.now().uptimeNanoseconds
-                if i > 0 {  // run 0 compiles oneDNN kernels and faults in memory
-                    pair.append(Double(t2 - t0) / 1e9)
-                    net.append(Double(t2 - t1) / 1e9)
-                    for label in clock.order { stages[label, default: []].append(clock.seconds[label]!) }
-                    stageOrder = clock.order
+                // Alternating precisions within each run puts them under the same load on a shared machine.
+                for (e, engine) in engines.enumerated() {
+                    let clock = StageClock()
+                    let (pairSeconds, netSeconds) = engine.time(frame0, frame1, clock)
+                    if i > 0 {  // run 0 compiles oneDNN kernels, packs weights and faults in memory
+                        pair[e].append(pairSeconds)
+                        net[e].append(netSeconds)
+                        for label in clock.order { stages[e][label, default: []].append(clock.seconds[label]!) }
+                        stageOrder = clock.order
+                    }
                 }
             }
-            stageTables.append("\(w)x\(h): " + stageOrder.map { "\($0) \(fmt(median(stages[$0]!) * 1000)) ms" }.joined(separator: ", "))
             let padded = chosen == .rifeHDv3 ? RIFEHDv3.paddedSize(height: h, width: w, scale: scale)
                                              : RIFEv425.paddedSize(height: h, width: w, scale: scale)
-            print("| \(w)x\(h) | \(padded.width)x\(padded.height) | \(fmt(median(pair))) s | \(fmt(pair.min()!)) s | \(fmt(median(net))) s | \(fmt(net.min()!)) s | \(peakRSSMiB()) MiB |")
+            for (e, engine) in engines.enumerated() {
+                print("| \(w)x\(h) | \(padded.width)x\(padded.height) | \(engine.precision.rawValue) | \(fmt(median(pair[e]))) s | "
+                      + "\(fmt(pair[e].min()!)) s | \(fmt(median(net[e]))) s | \(fmt(net[e].min()!)) s | \(peakRSSMiB()) MiB |")
+                notes.append("\(w)x\(h) \(engine.precision.rawValue): "
+                             + stageOrder.map { "\($0) \(fmt(median(stages[e][$0]!) * 1000)) ms" }.joined(separator: ", "))
+            }
+            for e in engines.indices.dropFirst() {
+                // Ratios of runs taken back to back, then their median: robust to load that drifts.
+                let speedup = median(zip(pair[0], pair[e]).map { $0 / $1 })
+                let stageSpeedups = stageOrder.map { label in
+                    "\(label) ×\(fmt(median(zip(stages[0][label]!, stages[e][label]!).map { $0 / $1 })))"
+                }
+                notes.append("\(w)x\(h) \(engines[e].precision.rawValue) speed-up over \(engines[0].precision.rawValue) "
+                             + "(median of per-run ratios): pair ×\(fmt(speedup)); " + stageSpeedups.joined(separator: ", "))
+            }
         }
         print("\nper stage, median (head = both frames):")
-        for line in stageTables { print("  " + line) }
+        for line in notes { print("  " + line) }
+    }
+
+    /// The model loaded once; with several precisions the engines share its weights.
+    private func makeEngines(_ chosen: InterpolationModel, _ precisions: [Precision]) throws -> [Engine] {
+        let loaded = try loadEngine(chosen, weights: weights, scale: scale)
+        guard let interpolator = loaded as? Interpolator else {
+            // HDv3 has no per-frame encoder (and only f32): the pair time is the network time.
+            let midpoint = loaded as! MidpointInterpolator
+            return [Engine(precision: .float32) { frame0, frame1, clock in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = midpoint.midpoint(frame0, frame1, clock: clock)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                return (seconds, seconds)
+            }]
+        }
+        return try precisions.map { precision in
+            let engine = Interpolator(model: try interpolator.model.computing(in: precision), scale: scale)
+            return Engine(precision: precision) { frame0, frame1, clock in
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let p0 = engine.prepare(frame0, clock: clock), p1 = engine.prepare(frame1, clock: clock)
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                _ = engine.run(p0, p1, time: .uniform(0.5), clock: clock)
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                return (Double(t2 - t0) / 1e9, Double(t2 - t1) / 1e9)
+            }
+        }
     }
 
     private func demoPath(_ name: String) throws -> String {

@@ -5,6 +5,7 @@ import Interpolation
 import Metrics
 import Models
 import Checkpoint
+import TensorCore
 
 /// `tween eval DATASET`: scores Tween and simple baselines against ground-truth frames.
 /// Parses and checks arguments, then delegates to the Evaluation library.
@@ -42,6 +43,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Flow resolution for tween: 1 = full, 0.5 for 4K, 2 for small images.") var scale: Double = 1
     @Option(help: "RIFE weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
     @Option(help: "Network for tween: rife-v4.25 or rife-hdv3 (dyadic t only).") var model: String = InterpolationModel.rifeV425.rawValue
+    @Option(help: ArgumentHelp(precisionHelp)) var precision: String?
     @Option(help: "Research: reach each time in K steps, each from the previous result (RIFE v4.25; 1 = direct). Measured worse everywhere; see README.")
     var iterative: Int = 1
     @Option(help: "Quality mode for tween (RIFE v4.25): fast, production or advanced (see README, Quality gate).")
@@ -62,6 +64,7 @@ struct EvalCommand: ParsableCommand {
         guard worst >= 0 else { throw UserError("--worst must be at least 0 (got \(worst))") }
         try checkScale(scale)
         let qualityMode = try parseMode(mode)
+        let precision = try parsePrecision(precision, model: parseModel(model), mode: qualityMode)
         if let gap {
             guard gap >= 2 else { throw UserError("--gap must be at least 2 (got \(gap))") }
             guard gap % 2 == 0 || allInner else { throw UserError("--gap \(gap) has no middle frame; use an even gap or --all-inner") }
@@ -76,7 +79,7 @@ struct EvalCommand: ParsableCommand {
             if case .triplets = source, gap != nil || allInner {
                 throw UserError("--gap and --all-inner apply to a video; \(dataset) is a triplet set")
             }
-            let interpolator = chosen.contains(.tween) ? try loadEngine(parseModel(model), weights: weights, scale: scale, iterative: iterative) : nil
+            let interpolator = chosen.contains(.tween) ? try loadEngine(parseModel(model), weights: weights, scale: scale, iterative: iterative, precision: precision) : nil
             let lpips = noLPIPS ? nil : try loadLPIPS()
             var evaluator = Evaluator(methods: chosen, interpolator: interpolator, lpips: lpips, worstCount: html == nil ? 0 : worst)
             evaluator.mode = qualityMode

@@ -27,6 +27,7 @@ struct PairCommand: ParsableCommand {
     @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small images.") var scale: Double = 1
     @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
     @Option(help: "Network: rife-v4.25 (any t) or rife-hdv3 (dyadic t by bisection).") var model: String = InterpolationModel.rifeV425.rawValue
+    @Option(help: ArgumentHelp(precisionHelp)) var precision: String?
     @Option(name: .customLong("time-map"),
             help: "MASK.png:T — pixels of the grayscale mask (white = 1, soft edges allowed) follow time T; repeatable, later maps on top; --t is the background time.")
     var timeMaps: [String] = []
@@ -39,6 +40,7 @@ struct PairCommand: ParsableCommand {
     func run() throws {
         let chosen = try parseModel(model)
         let qualityMode = try parseMode(mode)
+        let precision = try parsePrecision(precision, model: chosen, mode: qualityMode)
         if chosen == .rifeHDv3, let n = count, n >= 1, (n + 1) & n != 0 {
             throw UserError("--model rife-hdv3 makes frames by recursive bisection: --count must be 2^k − 1 (1, 3, 7, 15, …), got \(n)")
         }
@@ -58,7 +60,7 @@ struct PairCommand: ParsableCommand {
                 throw UserError("--time-map-mode must be flow-blend or single (got \(timeMapMode))")
             }
             let regions = try timeMaps.map { try readTimeRegion($0, width: imageA.width, height: imageA.height) }
-            let engine = try loadInterpolator(weights: weights, scale: scale)
+            let engine = try loadInterpolator(weights: weights, scale: scale, precision: precision)
             let started = Date()
             let frame = engine.interpolate(engine.prepare(imageA.tensor), engine.prepare(imageB.tensor),
                                            background: Float(plan.times[0]), regions: regions, mode: mode)
@@ -72,7 +74,7 @@ struct PairCommand: ParsableCommand {
         var verdicts: [String] = []
         if chosen == .rifeV425 {
             // v4.25 frames go through the quality gate: scored, held when catastrophic, re-run in advanced mode.
-            let engine = try loadInterpolator(weights: weights, scale: scale)
+            let engine = try loadInterpolator(weights: weights, scale: scale, precision: precision)
             let a = engine.prepare(imageA.tensor), b = engine.prepare(imageB.tensor)
             var gate = QualityGate(mode: qualityMode)
             frames = plan.times.map { t in
@@ -82,7 +84,7 @@ struct PairCommand: ParsableCommand {
                 return out.image
             }
         } else {
-            frames = try loadEngine(chosen, weights: weights, scale: scale)
+            frames = try loadEngine(chosen, weights: weights, scale: scale, precision: precision)
                 .interpolate(imageA.tensor, imageB.tensor, times: plan.times.map(Float.init))
         }
         let seconds = Date().timeIntervalSince(started)
@@ -173,6 +175,7 @@ func parseModel(_ name: String) throws -> InterpolationModel {
     return model
 }
 
+/// The `--mode` value, or a user error listing the choices.
 func parseMode(_ name: String) throws -> QualityMode {
     guard let mode = QualityMode(rawValue: name) else {
         throw UserError("--mode must be one of \(QualityMode.allCases.map(\.rawValue).joined(separator: ", ")) (got \(name))")
@@ -180,14 +183,39 @@ func parseMode(_ name: String) throws -> QualityMode {
     return mode
 }
 
+/// `--precision`'s help, shared by every command that runs the network.
+let precisionHelp = "Convolution precision: f32 or bf16 (RIFE v4.25 only; needs AVX512-BF16 or AMX; faster, slightly less exact — see README). Default: bf16 in --mode fast where the CPU has it, else f32."
+
+/// The `--precision` value, or the mode's default when it is not given: `fast` takes bf16 where the
+/// CPU runs it natively (and the model has a bf16 path), every other mode f32. An explicit bf16 on a
+/// CPU without native bf16, or with a model that has no bf16 path, is refused with one line rather
+/// than run slowly (emulated) or silently in f32.
+func parsePrecision(_ name: String?, model: InterpolationModel = .rifeV425, mode: QualityMode = .production) throws -> Precision {
+    guard let name else {
+        return mode == .fast && model == .rifeV425 && Precision.bfloat16.isSupported ? .bfloat16 : .float32
+    }
+    guard let precision = Precision(rawValue: name) else {
+        throw UserError("--precision must be \(Precision.allCases.map(\.rawValue).joined(separator: " or ")) (got \(name))")
+    }
+    if precision != .float32, model != .rifeV425 {
+        throw UserError("--precision \(name) needs --model rife-v4.25")
+    }
+    do { try precision.requireSupported() } catch let e as UnsupportedPrecisionError { throw UserError("--precision \(e)") }
+    return precision
+}
+
 /// Loads `model` from `weights` or the models directory.
-/// - Parameter iterative: steps of iterative estimation (RIFE v4.25 only); 1 = direct.
-func loadEngine(_ model: InterpolationModel, weights: String?, scale: Double, iterative: Int = 1) throws -> any FrameInterpolating {
+/// - Parameters:
+///   - iterative: steps of iterative estimation (RIFE v4.25 only); 1 = direct.
+///   - precision: from `parsePrecision` (bf16 only with RIFE v4.25).
+func loadEngine(_ model: InterpolationModel, weights: String?, scale: Double, iterative: Int = 1,
+                precision: Precision = .float32) throws -> any FrameInterpolating {
     guard (1...16).contains(iterative) else { throw UserError("--iterative must be between 1 and 16 (got \(iterative))") }
     if iterative > 1 {
         guard model == .rifeV425 else { throw UserError("--iterative needs --model rife-v4.25 (it asks for arbitrary times)") }
-        return IterativeInterpolator(base: try loadInterpolator(weights: weights, scale: scale), steps: iterative)
+        return IterativeInterpolator(base: try loadInterpolator(weights: weights, scale: scale, precision: precision), steps: iterative)
     }
+    if model == .rifeV425 { return try loadInterpolator(weights: weights, scale: scale, precision: precision) }
     return try loadWeights(weights, default: model.defaultWeights) { try model.load(contentsOf: $0, scale: scale) }
 }
 
@@ -211,8 +239,8 @@ func loadWeights<Engine>(_ weights: String?, default fallback: URL, _ load: (URL
 }
 
 /// Loads RIFE v4.25 from `weights` or the models directory.
-func loadInterpolator(weights: String?, scale: Double) throws -> Interpolator {
-    try loadWeights(weights, default: ModelDirectory.rifeV425) { try Interpolator(contentsOf: $0, scale: scale) }
+func loadInterpolator(weights: String?, scale: Double, precision: Precision = .float32) throws -> Interpolator {
+    try loadWeights(weights, default: ModelDirectory.rifeV425) { try Interpolator(contentsOf: $0, scale: scale, precision: precision) }
 }
 
 /// Loads RIFE HDv3 from `weights` or the models directory.

@@ -42,6 +42,7 @@ struct VideoCommand: ParsableCommand {
     var timeCurves: [String] = []
     @Option(help: "How --time-curve frames are rendered: flow-blend (one pass per distinct t, flows and masks mixed; exact inside regions) or single (one pass with a per-pixel t; smears near edges).")
     var timeMapMode: String = TimeMapMode.flowBlend.rawValue
+    @Option(help: ArgumentHelp(precisionHelp)) var precision: String?
     @Option(help: "Quality mode: fast, production (default) or advanced; see README, Quality gate.")
     var mode: String = QualityMode.production.rawValue
     @Option(help: "Also write the summary, with the quality gate's flagged frames, as JSON to this file.") var report: String?
@@ -71,6 +72,7 @@ struct VideoJob {
     let timeMapMode: TimeMapMode
     /// The quality gate's settings; nil when the chosen renderer's frames are not gated (HDv3, time curves).
     let gate: QualityGate?
+    let precision: Precision
     let detector: SceneCutDetector
     let settings: EncoderSettings
     let command: VideoCommand
@@ -113,6 +115,7 @@ struct VideoJob {
         }
         // The gate scores frames made in one v4.25 pass at one t (its parts need both warped candidates).
         let qualityMode = try parseMode(command.mode)
+        precision = try parsePrecision(command.precision, model: model, mode: qualityMode)
         if model == .rifeV425 && curves.isEmpty {
             gate = QualityGate(mode: qualityMode)
         } else {
@@ -289,7 +292,7 @@ extension VideoJob {
             let regions = try curves.map {
                 TimeCurveRenderer.Region(mask: try readMask($0.maskPath, width: info.width, height: info.height), curve: $0.curve)
             }
-            let interpolator = try loadInterpolator(weights: command.weights, scale: command.scale)
+            let interpolator = try loadInterpolator(weights: command.weights, scale: command.scale, precision: precision)
             if regions.isEmpty { return UniformRenderer(interpolator: interpolator, gate: gate) }
             return TimeCurveRenderer(interpolator: interpolator, regions: regions, mode: timeMapMode)
         }

@@ -3,16 +3,19 @@ public import TensorCore
 
 /// `nn.Conv2d` with bias, optionally followed by `LeakyReLU(0.2)` (fused into the kernel).
 public struct Conv2DLayer: Sendable {
-    public let weight: Tensor   // [O, I, kh, kw]
-    public let bias: Tensor     // [O]
+    /// [O, I, kh, kw] and [O]; packed for oneDNN on first use and kept.
+    public let weights: ConvolutionWeights
     public let stride: Int
     public let padding: Int
+
+    public var weight: Tensor { weights.weight }
+    public var bias: Tensor { weights.bias! }
 
     /// Takes `<name>.weight` and `<name>.bias` from `store`, checking their shapes.
     public init(_ store: inout WeightStore, _ name: String, in inputs: Int, out outputs: Int,
                 kernel: Int = 3, stride: Int = 1, padding: Int = 1) throws {
-        weight = try store.take("\(name).weight", shape: [outputs, inputs, kernel, kernel])
-        bias = try store.take("\(name).bias", shape: [outputs])
+        weights = ConvolutionWeights(weight: try store.take("\(name).weight", shape: [outputs, inputs, kernel, kernel]),
+                                     bias: try store.take("\(name).bias", shape: [outputs]))
         self.stride = stride
         self.padding = padding
     }
@@ -22,7 +25,14 @@ public struct Conv2DLayer: Sendable {
     }
 
     public func callAsFunction(_ x: ChannelsLastTensor, leakySlope: Float? = nil) -> ChannelsLastTensor {
-        conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, leakySlope: leakySlope)
+        self(x, leakySlope: leakySlope, as: Float.self)
+    }
+
+    /// Channels-last in `S`, out in `D` (bf16 inputs accumulate in Float32; see `conv2d`).
+    public func callAsFunction<S: ActivationScalar, D: ActivationScalar>(
+        _ x: ChannelsLast<S>, leakySlope: Float? = nil, as output: D.Type
+    ) -> ChannelsLast<D> {
+        conv2d(x, weights: weights, stride: stride, padding: (padding, padding, padding, padding), leakySlope: leakySlope, as: output)
     }
 }
 
@@ -40,8 +50,11 @@ public struct ConvTranspose2DLayer: Sendable {
 
     public func callAsFunction(_ x: Tensor) -> Tensor { subPixel(x) }
 
-    /// Channels-last in, NCHW out at twice the resolution, optionally pixel-shuffled by `shuffle` in the same pass.
-    public func callAsFunction(_ x: ChannelsLastTensor, shuffle: Int = 1) -> Tensor { subPixel(x, shuffle: shuffle) }
+    /// Channels-last in (Float32 or bf16), Float32 NCHW out at twice the resolution, optionally
+    /// pixel-shuffled by `shuffle` in the same pass.
+    public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLast<S>, shuffle: Int = 1) -> Tensor {
+        subPixel(x, shuffle: shuffle)
+    }
 }
 
 /// RIFE v4's residual unit: `leaky_relu(conv3x3(x) * beta + x, 0.2)`, beta per channel.
@@ -54,7 +67,13 @@ public struct ResConv: Sendable {
         beta = try store.take("\(name).beta", shape: [1, channels, 1, 1])
     }
 
-    public func callAsFunction(_ x: ChannelsLastTensor) -> ChannelsLastTensor {
-        scaleResidualLeakyReLU(conv(x), beta: beta, residual: x, slope: 0.2)
+    public func callAsFunction(_ x: ChannelsLastTensor) -> ChannelsLastTensor { self(x, convolving: x).result }
+
+    /// One unit with the convolution reading `convolving`, which is `x` stored as `S`.
+    /// The residual path stays Float32 (rounding it at each of a block's eight units would
+    /// accumulate); the result comes back in Float32 and as the next unit's convolution input.
+    public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLastTensor, convolving: ChannelsLast<S>)
+        -> (result: ChannelsLastTensor, rounded: ChannelsLast<S>) {
+        scaleResidualLeakyReLU(conv(convolving, as: Float.self), beta: beta, residual: x, slope: 0.2, alsoAs: S.self)
     }
 }

@@ -17,10 +17,15 @@ public struct RIFEv425: Sendable {
 
     let head: Head
     let blocks: [IFBlock]
+    /// What the convolutions compute in; everything between them is Float32 either way.
+    public private(set) var precision: Precision
 
     /// Binds every inference weight from `store` by name and shape (158 tensors).
     /// Call `store.finish()` afterwards to reject unexpected tensors.
-    public init(weights store: inout WeightStore) throws {
+    /// - Throws: `UnsupportedPrecisionError` when `precision` is bf16 and the CPU lacks AVX512-BF16 and AMX.
+    public init(weights store: inout WeightStore, precision: Precision = .float32) throws {
+        try precision.requireSupported()
+        self.precision = precision
         head = try Head(&store)
         blocks = try (0..<5).map { i in
             try IFBlock(&store, "block\(i)", inputs: i == 0 ? 15 : 28, width: RIFEv425.blockWidths[i])
@@ -29,10 +34,19 @@ public struct RIFEv425: Sendable {
 
     /// Loads the official checkpoint (torch zip or safetensors), strictly: training-only tensors
     /// are dropped, anything else missing, unexpected or mis-shaped is an error naming the tensor.
-    public init(contentsOf url: URL) throws {
+    public init(contentsOf url: URL, precision: Precision = .float32) throws {
         var store = try WeightStore.load(contentsOf: url, ignoringPrefixes: RIFEv425.trainingOnlyPrefixes)
-        try self.init(weights: &store)
+        try self.init(weights: &store, precision: precision)
         try store.finish()
+    }
+
+    /// The same network, sharing its weights, with its convolutions computing in `precision`.
+    /// - Throws: `UnsupportedPrecisionError` as `init` does.
+    public func computing(in precision: Precision) throws -> RIFEv425 {
+        try precision.requireSupported()
+        var copy = self
+        copy.precision = precision
+        return copy
     }
 
     /// The size frames are zero-padded to (right and bottom): the next multiple of
@@ -44,7 +58,9 @@ public struct RIFEv425: Sendable {
 
     /// The Head encoder: 4 feature channels at full (padded) resolution for one frame.
     /// - Parameter image: [1, 3, H, W] padded RGB.
-    public func encode(_ image: Tensor, clock: StageClock? = nil) -> Tensor { clock.measure("head") { head(image) } }
+    public func encode(_ image: Tensor, clock: StageClock? = nil) -> Tensor {
+        clock.measure("head") { head(image, convolvingAs: precision.activationScalar) }
+    }
 
     /// What one IFBlock hands on: the cumulative flow (ch 0–1 warp I0, ch 2–3 warp I1, in
     /// pixels), the mask logit (replaced by each block) and 8 feature channels.
@@ -83,7 +99,7 @@ public struct RIFEv425: Sendable {
             let state: BlockState = clock.measure("block\(i)") {
                 guard let previous = states.last else {
                     let input = [image0, image1, features0, features1, time].map { resizedBilinear($0, factor: 1 / k) }
-                    return block(lowResolutionInput: input, downscale: k, previousFlow: nil)
+                    return block(lowResolutionInput: input, downscale: k, previousFlow: nil, convolvingAs: precision.activationScalar)
                 }
                 // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat)` is only
                 // ever used downscaled by k, so each part is warped and downscaled in one step.
@@ -98,7 +114,7 @@ public struct RIFEv425: Sendable {
                     resizedBilinear(previous.features, factor: 1 / k),
                     divided(resizedBilinear(flow, factor: 1 / k), by: Float(k)),
                 ]
-                return block(lowResolutionInput: input, downscale: k, previousFlow: flow)
+                return block(lowResolutionInput: input, downscale: k, previousFlow: flow, convolvingAs: precision.activationScalar)
             }
             states.append(state)
         }
@@ -121,7 +137,7 @@ public struct RIFEv425: Sendable {
         let k = RIFEv425.blockDownscales[index] / scale
         var parts = [resizedBilinear(input, factor: 1 / k)]
         if let flow { parts.append(divided(resizedBilinear(flow, factor: 1 / k), by: Float(k))) }
-        return blocks[index](lowResolutionInput: parts, downscale: k, previousFlow: nil)
+        return blocks[index](lowResolutionInput: parts, downscale: k, previousFlow: nil, convolvingAs: precision.activationScalar)
     }
 }
 
@@ -137,9 +153,12 @@ struct Head: Sendable {
         cnn3 = try ConvTranspose2DLayer(&store, "encode.cnn3", in: 16, out: 4)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        // Channels-last between the convolutions: oneDNN's fast kernels need no reorders then.
-        cnn3(cnn2(cnn1(cnn0(x.channelsLast(), leakySlope: 0.2), leakySlope: 0.2), leakySlope: 0.2))
+    /// - Parameter convolvingAs: the scalar type the convolutions read and (but for the last) write.
+    func callAsFunction<S: ActivationScalar>(_ x: Tensor, convolvingAs: S.Type) -> Tensor {
+        // Channels-last between the convolutions: oneDNN's fast kernels need no reorders then. Each
+        // activation feeds only the next convolution, so in bf16 it is stored in bf16 directly.
+        let y = cnn0(channelsLastConcatenation([x], as: S.self), leakySlope: 0.2, as: S.self)
+        return cnn3(cnn2(cnn1(y, leakySlope: 0.2, as: S.self), leakySlope: 0.2, as: S.self))
     }
 }
 
@@ -164,13 +183,18 @@ struct IFBlock: Sendable {
     ///     reference's flow rescaling produce them; concatenated here, straight into channels-last.
     ///   - k: the downscale factor.
     ///   - previousFlow: the running flow the block's delta is added to (nil: return the delta).
+    ///   - convolvingAs: the scalar type the convolutions read (Float, or BFloat16 for bf16 precision).
     /// - Returns: the new running flow, the mask logit and the features, at full size.
-    func callAsFunction(lowResolutionInput input: [Tensor], downscale k: Double, previousFlow: Tensor?) -> RIFEv425.BlockState {
+    func callAsFunction<S: ActivationScalar>(lowResolutionInput input: [Tensor], downscale k: Double, previousFlow: Tensor?,
+                                             convolvingAs: S.Type) -> RIFEv425.BlockState {
         // Channels-last from the first convolution to the last: the concatenation writes that layout
-        // directly, and the last convolution's interleave writes NCHW (with the PixelShuffle folded in).
-        var y = conv0[1](conv0[0](channelsLastConcatenation(input), leakySlope: 0.2), leakySlope: 0.2)
-        for unit in convBlock { y = unit(y) }
-        let out = resizedBilinear(lastConv(y, shuffle: 2), factor: k)  // 13 channels, full size
+        // directly (rounded to S), and the last convolution's interleave writes NCHW (with the
+        // PixelShuffle folded in). conv0's output starts the ResConv chain's Float32 residual path.
+        let half = conv0[0](channelsLastConcatenation(input, as: S.self), leakySlope: 0.2, as: S.self)
+        var y = conv0[1](half, leakySlope: 0.2, as: Float.self)
+        var rounded = y.converted(to: S.self)
+        for unit in convBlock { (y, rounded) = unit(y, convolving: rounded) }
+        let out = resizedBilinear(lastConv(rounded, shuffle: 2), factor: k)  // 13 channels, full size
         let split = splitBlockOutput(out, scale: Float(k), previousFlow: previousFlow)
         return RIFEv425.BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
     }

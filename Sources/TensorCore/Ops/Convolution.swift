@@ -1,3 +1,27 @@
+import CDNNL
+
+/// A convolution's weights and bias, plus the copies oneDNN's kernels read them from (reordered
+/// to their blocked layout, and rounded to bf16 for bf16 convolutions). A copy is made the first
+/// time a kernel needs it and kept, so a layer that owns one of these packs its weights once,
+/// not at every call.
+public final class ConvolutionWeights: @unchecked Sendable {
+    /// [O, I, kh, kw] for convolutions, [I, O, kh, kw] for transposed ones (PyTorch's layouts).
+    public let weight: Tensor
+    /// [O], or nil.
+    public let bias: Tensor?
+    /// One entry per layout a plan asked for. Only `DNNLConvolution.run` reads or appends, always
+    /// under the plan cache's lock, which is what makes the `@unchecked Sendable` sound.
+    var packed: [(descriptor: dnnl_memory_desc_t, buffer: UnsafeMutableRawPointer)] = []
+
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 4, "convolution weights must be rank 4, got \(weight.shape)")
+        self.weight = weight
+        self.bias = bias
+    }
+
+    deinit { for entry in packed { entry.buffer.deallocate() } }
+}
+
 /// 2-D convolution (PyTorch `F.conv2d`, zero padding, groups = 1), run by oneDNN,
 /// optionally followed by a fused LeakyReLU.
 /// - Parameters:
@@ -36,12 +60,16 @@ public func convTranspose2d(_ input: Tensor, weight: Tensor, bias: Tensor?, stri
     return runConvolution(key, input, weight, bias)
 }
 
+/// Runs an NCHW plan; the weights are packed for this call only (hot paths hold `ConvolutionWeights`).
 private func runConvolution(_ key: DNNLConvolution.Key, _ input: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
     let shape = DNNL.outputShape(key)
     precondition(shape[2] > 0 && shape[3] > 0, "convolution of \(input.shape) with \(weight.shape) is empty")
     var out = Tensor(uninitializedShape: shape)
-    out.scalars.withUnsafeMutableBufferPointer { o in
-        DNNL.run(key, input: input.scalars, weight: weight.scalars, bias: bias?.scalars, output: o.baseAddress!)
+    let weights = ConvolutionWeights(weight: weight, bias: bias)
+    input.scalars.withUnsafeBufferPointer { i in
+        out.scalars.withUnsafeMutableBufferPointer { o in
+            DNNL.run(key, input: i.baseAddress!, weights: weights, output: o.baseAddress!)
+        }
     }
     return out
 }

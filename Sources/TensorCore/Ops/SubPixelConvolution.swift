@@ -7,10 +7,8 @@
 /// phase (a, b) is a plain 2×2 convolution padded by `1 − a` at the top and `a` at the bottom
 /// (`1 − b` / `b` left and right), with no wasted taps.
 public struct SubPixelConvTranspose: Sendable {
-    /// Phase (a, b) at index `a·2 + b`: weight [O, I, 2, 2].
-    public let phaseWeights: [Tensor]
-    /// [O]
-    public let bias: Tensor
+    /// Phase (a, b) at index `a·2 + b`: weight [O, I, 2, 2] and the shared bias [O].
+    public let phases: [ConvolutionWeights]
 
     /// - Parameters:
     ///   - transposedWeight: PyTorch `ConvTranspose2d` weight [I, O, 4, 4].
@@ -18,30 +16,30 @@ public struct SubPixelConvTranspose: Sendable {
     public init(transposedWeight w: Tensor, bias b: Tensor) {
         precondition(w.rank == 4 && w.shape[2] == 4 && w.shape[3] == 4, "sub-pixel rewrite needs a 4x4 kernel, got \(w.shape)")
         let (inputs, outputs) = (w.shape[0], w.shape[1])
-        phaseWeights = (0..<4).map { phase in
+        phases = (0..<4).map { phase in
             let (a, bb) = (phase / 2, phase % 2)
             var k = Tensor(shape: [outputs, inputs, 2, 2])
             for o in 0..<outputs { for i in 0..<inputs { for dy in 0..<2 { for dx in 0..<2 {
                 k[o, i, dy, dx] = w[i, o, 3 - a - 2 * dy, 3 - bb - 2 * dx]
             } } } }
-            return k
+            return ConvolutionWeights(weight: k, bias: b)
         }
-        bias = b
     }
 
     /// `conv_transpose2d(x, w, b, stride: 2, padding: 1)`: [N, I, H, W] → [N, O, 2H, 2W].
     public func callAsFunction(_ x: Tensor) -> Tensor { self(x.channelsLast()) }
 
-    /// The same from channels-last input; the result is NCHW (the interleave does the transpose).
+    /// The same from channels-last input (Float32, or bf16 for a bf16 convolution); the result is
+    /// Float32 NCHW (the interleave does the transpose).
     /// - Parameter shuffle: a further `pixel_shuffle` factor applied in the same pass (RIFE's
     ///   IFBlock follows its transposed convolution with `PixelShuffle(2)`); 1 for none.
-    public func callAsFunction(_ x: ChannelsLastTensor, shuffle: Int = 1) -> Tensor {
-        let phases = (0..<4).map { phase in
+    public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLast<S>, shuffle: Int = 1) -> Tensor {
+        let outputs = (0..<4).map { phase in
             let (a, b) = (phase / 2, phase % 2)
-            return conv2d(x, weight: phaseWeights[phase], bias: bias, stride: 1,
-                          padding: (top: 1 - a, left: 1 - b, bottom: a, right: b))
+            return conv2d(x, weights: phases[phase], stride: 1, padding: (top: 1 - a, left: 1 - b, bottom: a, right: b),
+                          as: Float.self)
         }
-        return interleavedPhases(phases, shuffle: shuffle)
+        return interleavedPhases(outputs, shuffle: shuffle)
     }
 }
 

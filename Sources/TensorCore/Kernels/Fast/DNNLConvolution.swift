@@ -6,10 +6,11 @@ import Foundation
 /// oneDNN is fastest when it chooses the memory layouts (`format_tag::any`: blocked
 /// NHWC-like formats on AVX-512); with plain NCHW descriptors it falls back to
 /// im2col + GEMM, several times slower (PERFORMANCE-NOTES.md). So each plan reorders
-/// our NCHW tensors into its preferred layout and back. A plan is compiled once per
-/// (shape, stride, padding, …) and cached; calls are serialised by a lock because a
-/// plan owns its scratch buffers. oneDNN's OpenMP pool is the only threading used here,
-/// and it is never entered from inside `parallelFor`.
+/// our NCHW tensors into its preferred layout and back. Weights are reordered (and, for
+/// bf16 plans, converted) once per `ConvolutionWeights` and kept there. A plan is compiled
+/// once per (shape, stride, padding, precision, …) and cached; calls are serialised by a
+/// lock because a plan owns its scratch buffers. oneDNN's OpenMP pool is the only threading
+/// used here, and it is never entered from inside `parallelFor`.
 final class DNNLConvolution: @unchecked Sendable {
     struct Key: Hashable {
         var transposed: Bool
@@ -23,14 +24,23 @@ final class DNNLConvolution: @unchecked Sendable {
         var channelsLast: Bool = false
         /// LeakyReLU slope fused after the convolution, or nil.
         var leakySlope: Float?
+        /// What the source (and so the weights) and the destination are stored in; oneDNN
+        /// accumulates in Float32 either way and adds the Float32 bias before rounding.
+        var source: Precision = .float32
+        var destination: Precision = .float32
     }
 
     let key: Key
     let outputShape: [Int]
     private let primitive: dnnl_primitive_t
     private let stages: [Stage]   // reorders in, the convolution, reorder out
-    private let userSrc: dnnl_memory_t, userWeights: dnnl_memory_t, userBias: dnnl_memory_t?, userDst: dnnl_memory_t
+    private let userSrc: dnnl_memory_t, userBias: dnnl_memory_t?, userDst: dnnl_memory_t
     private var scratch: [UnsafeMutableRawPointer] = []
+    /// The weights as the caller holds them (Float32, PyTorch layout), the layout and type the
+    /// convolution reads them in, and the reorder between the two (run once per weight tensor).
+    private let userWeights: dnnl_memory_t, packedWeights: dnnl_memory_t
+    private var packedWeightsMD: dnnl_memory_desc_t
+    private let weightsReorder: dnnl_primitive_t
 
     private struct Stage {
         let primitive: dnnl_primitive_t
@@ -43,15 +53,16 @@ final class DNNLConvolution: @unchecked Sendable {
 
         // oneDNN's fast kernels on this CPU want NHWC (`acdb`); channels-last callers skip the reorders.
         let activationTag = key.channelsLast ? dnnl_nhwc : dnnl_nchw
-        var srcUser = DNNL.md([key.n, key.ic, key.ih, key.iw], activationTag)
-        var dstUser = DNNL.md(outputShape, activationTag)
+        let (src, dst) = (key.source.dnnlType, key.destination.dnnlType)
+        var srcUser = DNNL.md([key.n, key.ic, key.ih, key.iw], activationTag, src)
+        var dstUser = DNNL.md(outputShape, activationTag, dst)
         // PyTorch stores Conv2d weights [O, I, kh, kw] and ConvTranspose2d weights [I, O, kh, kw];
         // oneDNN's logical weight dims are always (O, I, kh, kw), so the latter is tag `iohw`.
         var weightsUser = DNNL.md([key.oc, key.ic, key.kh, key.kw], key.transposed ? dnnl_iohw : dnnl_oihw)
         var biasMD = DNNL.md([key.oc], dnnl_a)
-        var srcAny = DNNL.md([key.n, key.ic, key.ih, key.iw], dnnl_format_tag_any)
-        var dstAny = DNNL.md(outputShape, dnnl_format_tag_any)
-        var weightsAny = DNNL.md([key.oc, key.ic, key.kh, key.kw], dnnl_format_tag_any)
+        var srcAny = DNNL.md([key.n, key.ic, key.ih, key.iw], dnnl_format_tag_any, src)
+        var dstAny = DNNL.md(outputShape, dnnl_format_tag_any, dst)
+        var weightsAny = DNNL.md([key.oc, key.ic, key.kh, key.kw], dnnl_format_tag_any, src)
 
         let strides: [Int64] = [Int64(key.stride), Int64(key.stride)]
         let pads: [Int64] = [Int64(key.padTop), Int64(key.padLeft)]
@@ -122,9 +133,17 @@ final class DNNLConvolution: @unchecked Sendable {
             stages.append(Stage(primitive: r!, args: args))
             return inner
         }
-        let src = bind(userSrc, &srcUser, wanted: dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), input: true)
-        let weights = bind(userWeights, &weightsUser, wanted: dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), input: true)
-        var convArgs = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: src), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weights)]
+        let srcBound = bind(userSrc, &srcUser, wanted: dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), input: true)
+        packedWeightsMD = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
+        packedWeights = DNNL.memory(&packedWeightsMD, engine, nil)
+        var rpd: dnnl_primitive_desc_t?
+        DNNL.check(dnnl_reorder_primitive_desc_create(&rpd, &weightsUser, engine, &packedWeightsMD, engine, nil), "weights reorder")
+        var reorder: dnnl_primitive_t?
+        DNNL.check(dnnl_primitive_create(&reorder, rpd), "weights reorder primitive")
+        dnnl_primitive_desc_destroy(rpd)
+        weightsReorder = reorder!
+        var convArgs = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: srcBound),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: packedWeights)]
         if let userBias { convArgs.append(dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: userBias)) }
         let dstWanted = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)!
         let dstIsUser = dnnl_memory_desc_equal(&dstUser, dstWanted) != 0
@@ -144,19 +163,45 @@ final class DNNLConvolution: @unchecked Sendable {
         self.scratch = scratch
     }
 
-    /// Runs the plan on raw NCHW buffers (weights and bias in PyTorch layout).
-    func run(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-             output: UnsafeMutablePointer<Float>, stream: dnnl_stream_t) {
+    /// Runs the plan on raw buffers in the key's layout and types; the weights are packed for this
+    /// plan's kernel on first use and the packed copy is kept in `weights` for every later call.
+    func run(input: UnsafeRawPointer, weights: ConvolutionWeights, output: UnsafeMutableRawPointer, stream: dnnl_stream_t) {
+        dnnl_memory_set_data_handle(packedWeights, packed(weights, stream: stream))
         dnnl_memory_set_data_handle(userSrc, UnsafeMutableRawPointer(mutating: input))
-        dnnl_memory_set_data_handle(userWeights, UnsafeMutableRawPointer(mutating: weight))
-        if let userBias, let bias { dnnl_memory_set_data_handle(userBias, UnsafeMutableRawPointer(mutating: bias)) }
         dnnl_memory_set_data_handle(userDst, output)
+        guard let userBias, let bias = weights.bias else { return execute(stream) }
+        bias.scalars.withUnsafeBufferPointer { b in
+            dnnl_memory_set_data_handle(userBias, UnsafeMutableRawPointer(mutating: b.baseAddress!))
+            execute(stream)
+        }
+    }
+
+    private func execute(_ stream: dnnl_stream_t) {
         for stage in stages {
             stage.args.withUnsafeBufferPointer { args in
                 DNNL.check(dnnl_primitive_execute(stage.primitive, stream, Int32(args.count), args.baseAddress), "execute")
             }
         }
         DNNL.check(dnnl_stream_wait(stream), "wait")
+    }
+
+    /// The copy of `weights` in the layout and type this plan's kernel reads, made on first use.
+    /// Plans that want the same layout (the same layer at another frame size, usually) share it.
+    private func packed(_ weights: ConvolutionWeights, stream: dnnl_stream_t) -> UnsafeMutableRawPointer {
+        for entry in weights.packed {
+            var descriptor = entry.descriptor
+            if dnnl_memory_desc_equal(&descriptor, &packedWeightsMD) != 0 { return entry.buffer }
+        }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(dnnl_memory_desc_get_size(&packedWeightsMD), 64), alignment: 64)
+        weights.weight.scalars.withUnsafeBufferPointer { w in
+            dnnl_memory_set_data_handle(userWeights, UnsafeMutableRawPointer(mutating: w.baseAddress!))
+            dnnl_memory_set_data_handle(packedWeights, buffer)
+            var args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: userWeights), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: packedWeights)]
+            DNNL.check(dnnl_primitive_execute(weightsReorder, stream, Int32(args.count), &args), "weights reorder")
+            DNNL.check(dnnl_stream_wait(stream), "wait")
+        }
+        weights.packed.append((packedWeightsMD, buffer))
+        return buffer
     }
 }
 
@@ -178,7 +223,6 @@ enum DNNL {
     }
     private static let state = State()
 
-    /// Runs a (transposed) convolution described by `key`, compiling its plan on first use.
     /// The output shape `key` produces ([N, O, OH, OW]).
     static func outputShape(_ key: DNNLConvolution.Key) -> [Int] {
         let oh: Int, ow: Int
@@ -192,24 +236,11 @@ enum DNNL {
         return [key.n, key.oc, oh, ow]
     }
 
-    /// Runs a (transposed) convolution on array storage (binds the buffers for the call).
-    static func run(_ key: DNNLConvolution.Key, input: [Float], weight: [Float], bias: [Float]?,
-                    output: UnsafeMutablePointer<Float>) {
-        input.withUnsafeBufferPointer { i in
-            weight.withUnsafeBufferPointer { w in
-                if let bias {
-                    bias.withUnsafeBufferPointer { b in
-                        run(key, input: i.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!, output: output)
-                    }
-                } else {
-                    run(key, input: i.baseAddress!, weight: w.baseAddress!, bias: nil, output: output)
-                }
-            }
-        }
-    }
-
-    static func run(_ key: DNNLConvolution.Key, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+    /// Runs a (transposed) convolution described by `key` on raw buffers in its layout and types,
+    /// compiling its plan on first use.
+    static func run(_ key: DNNLConvolution.Key, input: UnsafeRawPointer, weights: ConvolutionWeights,
+                    output: UnsafeMutableRawPointer) {
+        precondition(weights.bias != nil || !key.hasBias, "plan \(key) wants a bias")
         let s = state
         s.lock.lock()
         defer { s.lock.unlock() }
@@ -218,17 +249,17 @@ enum DNNL {
             plan = DNNLConvolution(key, engine: s.engine)
             s.plans[key] = plan
         }
-        plan.run(input: input, weight: weight, bias: bias, output: output, stream: s.stream)
+        plan.run(input: input, weights: weights, output: output, stream: s.stream)
     }
 
     static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
         if status != dnnl_success { fatalError("oneDNN \(what()) failed with status \(status.rawValue)") }
     }
 
-    static func md(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+    static func md(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let d = dims.map(Int64.init)
-        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory desc \(dims)")
+        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, type, tag), "memory desc \(dims)")
         return md
     }
 
