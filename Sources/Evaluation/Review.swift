@@ -93,19 +93,21 @@ public struct ReviewCollector {
     }
 }
 
-/// Thumbnails of one generated frame.
+/// Thumbnails of one generated frame (the candidates and their disagreement only when the gate kept them).
 public struct ReviewPictures: Sendable {
-    public var output: RGBImage, warped0: RGBImage, warped1: RGBImage, disagreement: RGBImage
+    public var output: RGBImage
+    public var warped0: RGBImage?, warped1: RGBImage?, disagreement: RGBImage?
 
     init(_ frame: GatedFrame, width: Int) {
         let (h, w) = (frame.image.h, frame.image.w)
         let factor = max(1, (w + width - 1) / width)
         func thumbnail(_ x: Tensor) -> RGBImage { downscaled(RGBImage(tensor: cropped(x, height: h, width: w)), by: factor) }
         output = thumbnail(frame.image)
-        warped0 = thumbnail(frame.warped0)
-        warped1 = thumbnail(frame.warped1)
+        guard let (w0, w1) = frame.candidates else { return }
+        warped0 = thumbnail(w0)
+        warped1 = thumbnail(w1)
         // Full scale at 0.25 (64 of 255): where the candidates differ that much, the blend ghosts.
-        let map = GateParts.disagreementMap(frame.warped0, frame.warped1, height: h, width: w)
+        let map = GateParts.disagreementMap(w0, w1, height: h, width: w)
         disagreement = downscaled(heatMap(map, width: w, height: h, fullScale: 0.25), by: factor)
     }
 }
@@ -199,9 +201,11 @@ public struct Review: Sendable {
                 + " predicted LPIPS \(String(format: "%.3f", q.predictedLPIPS))</p>\n"
             if let pictures = pictures[p.frame] {
                 var names: [String: String] = [:]
-                for (key, image, caption) in [("output", pictures.output, "network output"), ("warped0", pictures.warped0, "frame \(p.sourceFrame) warped"),
-                                              ("warped1", pictures.warped1, "frame \(p.sourceFrame + 1) warped"),
-                                              ("disagreement", pictures.disagreement, "disagreement")] {
+                let all: [(String, RGBImage?, String)] = [
+                    ("output", pictures.output, "network output"), ("warped0", pictures.warped0, "frame \(p.sourceFrame) warped"),
+                    ("warped1", pictures.warped1, "frame \(p.sourceFrame + 1) warped"), ("disagreement", pictures.disagreement, "disagreement"),
+                ]
+                for case let (key, image?, caption) in all {
                     let name = String(format: "%06d_%@.png", p.frame, key)
                     do { try PNG.write(image, to: folder.appendingPathComponent(name)) } catch let error as ImageError {
                         throw EvaluationError(error.message)

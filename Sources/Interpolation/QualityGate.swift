@@ -274,23 +274,22 @@ public struct GatedFrame: Sendable {
     /// Flagged when it was made: below the floor, or an outlier among the frames so far.
     /// `QualityGate.flaggedIndices()` gives the final, whole-video decision.
     public var flagged: Bool
-    /// The network's two warped candidates for review pictures (padded size; the frame is the top-left corner).
-    public var warped0: Tensor
-    public var warped1: Tensor
+    /// The network's two warped candidates, for review pictures (padded size; the frame is the
+    /// top-left corner); nil unless the gate `keepsCandidates` (they are two full frames each).
+    public var candidates: (warped0: Tensor, warped1: Tensor)?
     /// Seconds spent measuring (the network time is not included).
     public var gateSeconds: Double
     /// Network runs it took: 1, or 2 when advanced mode re-ran it.
     public var networkPasses: Int
 
-    public init(image: Tensor, quality: FrameQuality, action: GateAction, flagged: Bool, warped0: Tensor, warped1: Tensor,
-                gateSeconds: Double = 0, networkPasses: Int = 1) {
+    public init(image: Tensor, quality: FrameQuality, action: GateAction, flagged: Bool,
+                candidates: (warped0: Tensor, warped1: Tensor)? = nil, gateSeconds: Double = 0, networkPasses: Int = 1) {
         self.networkPasses = networkPasses
         self.image = image
         self.quality = quality
         self.action = action
         self.flagged = flagged
-        self.warped0 = warped0
-        self.warped1 = warped1
+        self.candidates = candidates
         self.gateSeconds = gateSeconds
     }
 }
@@ -313,6 +312,10 @@ public struct QualityGate: Sendable {
     /// Median |warped0 − warped1| (0…1) at or above which a frame is catastrophic. Measured: real
     /// frames ≤ 0.076, cuts between UCF101 clips ≥ 0.067 (38 of 39 ≥ 0.10), flashes ≥ 0.32.
     public var catastrophicDisagreement: Float
+    /// Whether each `GatedFrame` keeps the two warped candidates (for review pictures). Off by
+    /// default: a video renderer holds a pair's frames until they are written, and at 4K two
+    /// candidates are 200 MB per frame.
+    public var keepsCandidates = false
     /// Frames needed before the relative test applies while streaming.
     public var minimumHistory = 16
     /// The relative test ignores frames predicted better than this LPIPS (score ≥ 0.980): in a clean
@@ -365,7 +368,7 @@ public struct QualityGate: Sendable {
         let image = action == .heldSource ? (t < 0.5 ? a.image : b.image) : result.frame
         add(quality, action: action, t: t)
         return GatedFrame(image: image, quality: quality, action: action, flagged: flagged,
-                          warped0: result.network.warped0, warped1: result.network.warped1,
+                          candidates: keepsCandidates ? (result.network.warped0, result.network.warped1) : nil,
                           gateSeconds: Double(gateNanoseconds) / 1e9, networkPasses: passes)
     }
 

@@ -117,7 +117,9 @@ struct VideoJob {
         let qualityMode = try parseMode(command.mode)
         precision = try parsePrecision(command.precision, model: model, mode: qualityMode)
         if model == .rifeV425 && curves.isEmpty {
-            gate = QualityGate(mode: qualityMode)
+            var settings = QualityGate(mode: qualityMode)
+            settings.keepsCandidates = command.review != nil  // only the review's pictures need them
+            gate = settings
         } else {
             gate = nil
             if qualityMode == .advanced || command.review != nil {

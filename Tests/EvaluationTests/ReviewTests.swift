@@ -13,7 +13,7 @@ private func gated(badness: Float, held: Bool = false) -> GatedFrame {
     let parts = GateParts(disagreement: 0.02 + badness, wholesaleDisagreement: held ? 0.3 : 0.005,
                           sharpness: 1 - min(badness, 0.9), flowAsymmetry: 0.2 + 10 * badness)
     return GatedFrame(image: image, quality: FrameQuality(parts), action: held ? .heldSource : .kept,
-                      flagged: false, warped0: image, warped1: candidate, gateSeconds: 0.001)
+                      flagged: false, candidates: (image, candidate), gateSeconds: 0.001)
 }
 
 @Test("review: flags against the whole video, worst first, pictures kept for the worst N only, JSON and HTML written")
