@@ -373,22 +373,20 @@ public struct QualityGate: Sendable {
     }
 
     /// Whether `quality` is flagged now: below the floor, or an outlier against the frames so far.
-    public func isFlagged(_ quality: FrameQuality) -> Bool {
-        if quality.score < floor { return true }
-        guard let relativeZ, let statistics, quality.predictedLPIPS >= relativeMinimumLPIPS else { return false }
-        return (quality.predictedLPIPS - statistics.median) / statistics.spread > relativeZ
-    }
+    public func isFlagged(_ quality: FrameQuality) -> Bool { isFlagged(quality, against: statistics) }
 
     /// Indices (into `records`) of the frames flagged against the whole video: held, below the
     /// floor, or a relative outlier among all frames (when there are at least `minimumHistory`).
     public func flaggedIndices() -> [Int] {
         let whole = sortedPredictions.count >= minimumHistory ? QualityGate.robustStatistics(sortedPredictions) : nil
-        return records.indices.filter { i in
-            let r = records[i]
-            if r.action == .heldSource || r.quality.score < floor { return true }
-            guard let relativeZ, let whole, r.quality.predictedLPIPS >= relativeMinimumLPIPS else { return false }
-            return (r.quality.predictedLPIPS - whole.median) / whole.spread > relativeZ
-        }
+        return records.indices.filter { records[$0].action == .heldSource || isFlagged(records[$0].quality, against: whole) }
+    }
+
+    /// Below the floor, or (with the relative test on and statistics known) a non-negligible outlier.
+    private func isFlagged(_ quality: FrameQuality, against statistics: (median: Float, spread: Float)?) -> Bool {
+        if quality.score < floor { return true }
+        guard let relativeZ, let statistics, quality.predictedLPIPS >= relativeMinimumLPIPS else { return false }
+        return (quality.predictedLPIPS - statistics.median) / statistics.spread > relativeZ
     }
 
     /// Forgets every frame seen, keeping the settings.
