@@ -78,7 +78,10 @@ public final class Interpolator: Sendable {
     }
 
     /// Runs the network once (no shortcut at t = 0 or 1).
-    public func run(_ a: PreparedFrame, _ b: PreparedFrame, time: Time, clock: StageClock? = nil) -> Result {
+    /// - Parameter keepingBlockStates: keep every block's state in `network.blocks` (for tests);
+    ///   by default only the final one is kept (see `RIFEv425.Output.blocks`).
+    public func run(_ a: PreparedFrame, _ b: PreparedFrame, time: Time, keepingBlockStates: Bool = false,
+                    clock: StageClock? = nil) -> Result {
         precondition(a.image.shape == b.image.shape, "frames differ in size: \(a.image.shape) vs \(b.image.shape)")
         let (ph, pw) = (a.padded.h, a.padded.w)
         let plane: Tensor
@@ -89,7 +92,8 @@ public final class Interpolator: Sendable {
             precondition(map.shape == [1, 1, a.height, a.width], "time map \(map.shape) vs frame \(a.image.shape)")
             plane = paddedByEdge(map, height: ph, width: pw)
         }
-        let out = model(a.padded, b.padded, features0: a.features, features1: b.features, time: plane, scale: scale, clock: clock)
+        let out = model(a.padded, b.padded, features0: a.features, features1: b.features, time: plane, scale: scale,
+                         keepingBlockStates: keepingBlockStates, clock: clock)
         return Result(frame: cropped(out.frame, height: a.height, width: a.width), network: out)
     }
 }

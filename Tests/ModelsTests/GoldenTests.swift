@@ -40,7 +40,7 @@ enum Golden {
     /// The t = 0.5 pass on the demo pair, with every intermediate.
     static let demoRun: (prepared: (Interpolator.PreparedFrame, Interpolator.PreparedFrame), result: Interpolator.Result) = {
         let a = interpolator.prepare(demo["img0"]!), b = interpolator.prepare(demo["img1"]!)
-        return ((a, b), interpolator.run(a, b, time: .uniform(0.5)))
+        return ((a, b), interpolator.run(a, b, time: .uniform(0.5), keepingBlockStates: true))
     }()
 }
 

@@ -72,7 +72,9 @@ public struct RIFEv425: Sendable {
 
     /// Everything one forward pass produces, for the output and for golden tests.
     public struct Output: Sendable {
-        /// State after each block, coarse to fine.
+        /// State after each block, coarse to fine, when the pass was asked to keep them
+        /// (`keepingBlockStates`); otherwise only the final block's (13 full-size planes each:
+        /// at 4K, keeping all five costs 2 GB). `blocks.last` is the final state either way.
         public var blocks: [BlockState]
         /// I0 and I1 warped by the final flow.
         public var warped0: Tensor
@@ -83,47 +85,87 @@ public struct RIFEv425: Sendable {
         public var frame: Tensor
     }
 
+    /// Bytes of block input assembled at once where a block works at full resolution (downscale 1:
+    /// the last block at scale 1). Its 28-channel input (a full-size warp of both frames and both
+    /// feature maps, plus time, mask, features and flow) would be 28 full-size planes, 936 MB at 4K;
+    /// instead it is warped, assembled and convolved band by band into the half-resolution output of
+    /// the block's first (stride-2) convolution, which is identical (see `IFBlock.firstConvolution`).
+    public var bandBytes = 32 << 20
+
     /// Runs the five blocks and the blend.
+    ///
+    /// Memory: full-size intermediates are released as soon as their last reader is done; the
+    /// earlier blocks' states are dropped unless `keepingBlockStates` (golden tests compare them).
     /// - Parameters:
     ///   - image0, image1: [1, 3, H, W] padded RGB frames; H and W multiples of `64 / scale`.
     ///   - features0, features1: `encode(image0)`, `encode(image1)`.
     ///   - time: [1, 1, H, W] the output time per pixel (a constant plane for one t).
     ///   - scale: resolution the flow is estimated at (1 = full; 0.5 for 4K).
+    ///   - keepingBlockStates: keep every block's state in `Output.blocks`, not just the last.
     public func callAsFunction(_ image0: Tensor, _ image1: Tensor, features0: Tensor, features1: Tensor,
-                               time: Tensor, scale: Double = 1, clock: StageClock? = nil) -> Output {
+                               time: Tensor, scale: Double = 1, keepingBlockStates: Bool = false,
+                               clock: StageClock? = nil) -> Output {
         precondition(image0.shape == image1.shape && image0.c == 3, "RIFE: frames \(image0.shape) vs \(image1.shape)")
         precondition(time.shape == [1, 1, image0.h, image0.w], "RIFE: time plane \(time.shape) vs \(image0.shape)")
-        var states: [BlockState] = []
+        return forward(image0, image1, features0: features0, features1: features1, time: time, scale: scale,
+                       keepingBlockStates: keepingBlockStates, clock: clock, convolvingAs: precision.activationScalar)
+    }
+
+    private func forward<S: ActivationScalar>(_ image0: Tensor, _ image1: Tensor, features0: Tensor, features1: Tensor,
+                                              time: Tensor, scale: Double, keepingBlockStates: Bool, clock: StageClock?,
+                                              convolvingAs: S.Type) -> Output {
+        var kept: [BlockState] = []
+        // The running state, held in separate variables so that each part is released after its last use.
+        var flow: Tensor?, maskLogit: Tensor?, features: Tensor?
         for (i, block) in blocks.enumerated() {
             let k = RIFEv425.blockDownscales[i] / scale
             let state: BlockState = clock.measure("block\(i)") {
-                guard let previous = states.last else {
+                let half: ChannelsLast<S>
+                if let previousFlow = flow, k == 1, image0.n == 1 {
+                    // Full-resolution block: its input exists one band of rows at a time.
+                    let (mask, feat) = (maskLogit!, features!)
+                    half = block.firstConvolution(height: image0.h, width: image0.w, bandBytes: bandBytes, as: S.self) { rows in
+                        [warped(image0, flow: previousFlow, flowChannel: 0, rows: rows),
+                         warped(image1, flow: previousFlow, flowChannel: 2, rows: rows),
+                         warped(features0, flow: previousFlow, flowChannel: 0, rows: rows),
+                         warped(features1, flow: previousFlow, flowChannel: 2, rows: rows),
+                         slicedRows(time, rows), slicedRows(mask, rows), slicedRows(feat, rows),
+                         slicedRows(previousFlow, rows)]  // flow / k with k = 1
+                    }
+                } else if let previousFlow = flow {
+                    // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat)` is only
+                    // ever used downscaled by k, so each part is warped and downscaled in one step.
+                    let input = [
+                        warpedResized(image0, flow: previousFlow, flowChannel: 0, factor: 1 / k),
+                        warpedResized(image1, flow: previousFlow, flowChannel: 2, factor: 1 / k),
+                        warpedResized(features0, flow: previousFlow, flowChannel: 0, factor: 1 / k),
+                        warpedResized(features1, flow: previousFlow, flowChannel: 2, factor: 1 / k),
+                        resizedBilinear(time, factor: 1 / k),
+                        resizedBilinear(maskLogit!, factor: 1 / k),
+                        resizedBilinear(features!, factor: 1 / k),
+                        divided(resizedBilinear(previousFlow, factor: 1 / k), by: Float(k)),
+                    ]
+                    half = block.firstConvolution(channelsLastConcatenation(input, as: S.self))
+                } else {
                     let input = [image0, image1, features0, features1, time].map { resizedBilinear($0, factor: 1 / k) }
-                    return block(lowResolutionInput: input, downscale: k, previousFlow: nil, convolvingAs: precision.activationScalar)
+                    half = block.firstConvolution(channelsLastConcatenation(input, as: S.self))
                 }
-                // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat)` is only
-                // ever used downscaled by k, so each part is warped and downscaled in one step.
-                let flow = previous.flow
-                let input = [
-                    warpedResized(image0, flow: flow, flowChannel: 0, factor: 1 / k),
-                    warpedResized(image1, flow: flow, flowChannel: 2, factor: 1 / k),
-                    warpedResized(features0, flow: flow, flowChannel: 0, factor: 1 / k),
-                    warpedResized(features1, flow: flow, flowChannel: 2, factor: 1 / k),
-                    resizedBilinear(time, factor: 1 / k),
-                    resizedBilinear(previous.maskLogit, factor: 1 / k),
-                    resizedBilinear(previous.features, factor: 1 / k),
-                    divided(resizedBilinear(flow, factor: 1 / k), by: Float(k)),
-                ]
-                return block(lowResolutionInput: input, downscale: k, previousFlow: flow, convolvingAs: precision.activationScalar)
+                // Only the flow is read from here on.
+                (maskLogit, features) = (nil, nil)
+                let split = k == 1 ? interleavedSplitBlockOutput(block.restPhases(half), shuffle: 2, previousFlow: flow)
+                                   : resizedSplitBlockOutput(block.rest(half), factor: k, previousFlow: flow)
+                return BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
             }
-            states.append(state)
+            if keepingBlockStates { kept.append(state) }
+            (flow, maskLogit, features) = (state.flow, state.maskLogit, state.features)
         }
+        let final = BlockState(flow: flow!, maskLogit: maskLogit!, features: features!)
+        (flow, maskLogit, features) = (nil, nil, nil)
         return clock.measure("warp+blend") {
-            let final = states[states.count - 1]
             let warped0 = warped(image0, flow: final.flow, flowChannel: 0)
             let warped1 = warped(image1, flow: final.flow, flowChannel: 2)
             let mask = sigmoid(final.maskLogit)
-            return Output(blocks: states, warped0: warped0, warped1: warped1, mask: mask,
+            return Output(blocks: keepingBlockStates ? kept : [final], warped0: warped0, warped1: warped1, mask: mask,
                           frame: blended(warped0, warped1, mask: mask))
         }
     }
@@ -137,7 +179,7 @@ public struct RIFEv425: Sendable {
         let k = RIFEv425.blockDownscales[index] / scale
         var parts = [resizedBilinear(input, factor: 1 / k)]
         if let flow { parts.append(divided(resizedBilinear(flow, factor: 1 / k), by: Float(k))) }
-        return blocks[index](lowResolutionInput: parts, downscale: k, previousFlow: nil, convolvingAs: precision.activationScalar)
+        return blocks[index](lowResolutionInput: parts, downscale: k, convolvingAs: precision.activationScalar)
     }
 }
 
@@ -177,25 +219,78 @@ struct IFBlock: Sendable {
         lastConv = try ConvTranspose2DLayer(&store, "\(name).lastconv.0", in: c, out: 4 * 13)
     }
 
+    /// The block on its whole input, for `RIFEv425.runBlock`: returns its own flow delta (not added to
+    /// any running flow), the mask logit and the features, at full size.
     /// - Parameters:
     ///   - input: the parts of the block input, already downscaled by k (15 channels, or 24 + 4 flow
     ///     channels with the flow divided by k), as `F.interpolate(x, scale_factor: 1/k)` and the
     ///     reference's flow rescaling produce them; concatenated here, straight into channels-last.
     ///   - k: the downscale factor.
-    ///   - previousFlow: the running flow the block's delta is added to (nil: return the delta).
     ///   - convolvingAs: the scalar type the convolutions read (Float, or BFloat16 for bf16 precision).
-    /// - Returns: the new running flow, the mask logit and the features, at full size.
-    func callAsFunction<S: ActivationScalar>(lowResolutionInput input: [Tensor], downscale k: Double, previousFlow: Tensor?,
+    func callAsFunction<S: ActivationScalar>(lowResolutionInput input: [Tensor], downscale k: Double,
                                              convolvingAs: S.Type) -> RIFEv425.BlockState {
-        // Channels-last from the first convolution to the last: the concatenation writes that layout
-        // directly (rounded to S), and the last convolution's interleave writes NCHW (with the
-        // PixelShuffle folded in). conv0's output starts the ResConv chain's Float32 residual path.
-        let half = conv0[0](channelsLastConcatenation(input, as: S.self), leakySlope: 0.2, as: S.self)
+        let half = firstConvolution(channelsLastConcatenation(input, as: S.self))
+        let split = resizedSplitBlockOutput(rest(half), factor: k, previousFlow: nil)
+        return RIFEv425.BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
+    }
+
+    /// The first convolution (stride 2, with LeakyReLU) on the assembled block input. Channels-last
+    /// from here to the last convolution: the concatenation writes that layout directly (rounded to S).
+    func firstConvolution<S: ActivationScalar>(_ input: ChannelsLast<S>) -> ChannelsLast<S> {
+        conv0[0](input, leakySlope: 0.2, as: S.self)
+    }
+
+    /// The first convolution on an input that is produced one band of rows at a time.
+    ///
+    /// Output row r of a 3×3, stride-2, padding-1 convolution reads input rows 2r − 1 … 2r + 1, so
+    /// output rows r0..<r1 need input rows 2r0 − 1 ..< 2r1 (0 ..< 2r1 with the top zero padding for
+    /// the first band); every output value is computed from the same inputs and weights as on the
+    /// whole input. Bands hold about `bandBytes` of channels-last input.
+    /// - Parameters:
+    ///   - height, width: the input's full size (even: padded sizes are multiples of 64).
+    ///   - parts: the block input's parts for a range of input rows (as NCHW [1, c, rows, width] tensors).
+    func firstConvolution<S: ActivationScalar>(height: Int, width: Int, bandBytes: Int, as _: S.Type,
+                                               parts: (Range<Int>) -> [Tensor]) -> ChannelsLast<S> {
+        let layer = conv0[0]
+        precondition(height % 2 == 0 && width % 2 == 0 && layer.stride == 2 && layer.padding == 1 && layer.weight.shape[2] == 3,
+                     "banded first convolution: \(height)x\(width)")
+        let (oh, ow, oc, ic) = (height / 2, width / 2, layer.weight.shape[0], layer.weight.shape[1])
+        let bandRows = max(1, bandBytes / max(1, 2 * width * ic * MemoryLayout<S>.stride))
+        if bandRows >= oh { return firstConvolution(channelsLastConcatenation(parts(0..<height), as: S.self)) }
+        var out = ChannelsLast<S>(uninitializedN: 1, h: oh, w: ow, c: oc)
+        var r0 = 0
+        while r0 < oh {
+            let r1 = min(r0 + bandRows, oh)
+            let input = channelsLastConcatenation(parts((r0 == 0 ? 0 : 2 * r0 - 1)..<(2 * r1)), as: S.self)
+            let band = conv2d(input, weights: layer.weights, stride: 2, padding: (top: r0 == 0 ? 1 : 0, left: 1, bottom: 0, right: 1),
+                              leakySlope: 0.2, as: S.self)
+            precondition(band.h == r1 - r0 && band.w == ow && band.c == oc, "band \(band.shape) for rows \(r0)..<\(r1)")
+            out.scalars.withUnsafeMutableBufferPointer { dst in
+                band.scalars.withUnsafeBufferPointer { src in
+                    (dst.baseAddress! + r0 * ow * oc).update(from: src.baseAddress!, count: src.count)
+                }
+            }
+            r0 = r1
+        }
+        return out
+    }
+
+    /// From the first convolution's output to the 13-channel output at the block's working resolution:
+    /// conv0[1] starts the ResConv chain's Float32 residual path; the last convolution's interleave
+    /// writes NCHW (with the PixelShuffle folded in).
+    func rest<S: ActivationScalar>(_ half: ChannelsLast<S>) -> Tensor {
         var y = conv0[1](half, leakySlope: 0.2, as: Float.self)
         var rounded = y.converted(to: S.self)
         for unit in convBlock { (y, rounded) = unit(y, convolving: rounded) }
-        let out = resizedBilinear(lastConv(rounded, shuffle: 2), factor: k)  // 13 channels, full size
-        let split = splitBlockOutput(out, scale: Float(k), previousFlow: previousFlow)
-        return RIFEv425.BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
+        return lastConv(rounded, shuffle: 2)
+    }
+
+    /// `rest` up to the last convolution's four phase outputs, not yet interleaved (for
+    /// `interleavedSplitBlockOutput` at downscale 1).
+    func restPhases<S: ActivationScalar>(_ half: ChannelsLast<S>) -> [ChannelsLastTensor] {
+        var y = conv0[1](half, leakySlope: 0.2, as: Float.self)
+        var rounded = y.converted(to: S.self)
+        for unit in convBlock { (y, rounded) = unit(y, convolving: rounded) }
+        return lastConv.subPixel.phases(rounded)
     }
 }

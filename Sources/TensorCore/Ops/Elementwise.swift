@@ -159,3 +159,70 @@ extension Optional where Wrapped == [Float] {
         }
     }
 }
+
+/// `splitBlockOutput(resizedBilinear(out, factor: k), scale: Float(k), previousFlow:)` in one pass,
+/// without the 13-channel full-size intermediate: each resized value is computed as
+/// `resizedBilinear` computes it and handed straight to the split's arithmetic, so the result is
+/// bit-identical to the two-step form.
+/// - Parameters:
+///   - out: an IFBlock's 13-channel output [N, 13, h, w] at its working resolution.
+///   - k: the upscale back to full size (1: no resize).
+///   - previousFlow: [N, 4, h·k, w·k], or nil for the first block.
+public func resizedSplitBlockOutput(_ out: Tensor, factor k: Double, previousFlow: Tensor?)
+    -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
+    precondition(out.c == 13, "block output must have 13 channels, got \(out.shape)")
+    let (n, ih, iw) = (out.n, out.h, out.w)
+    let oh = k == 1 ? ih : Int((Double(ih) * k).rounded(.down))
+    let ow = k == 1 ? iw : Int((Double(iw) * k).rounded(.down))
+    if let previousFlow { precondition(previousFlow.shape == [n, 4, oh, ow], "flow \(previousFlow.shape) vs \(out.shape) ×\(k)") }
+    let ys = interpolationTaps(output: oh, input: ih, factor: k)
+    let xs = interpolationTaps(output: ow, input: iw, factor: k)
+    var flow = Tensor(uninitializedShape: [n, 4, oh, ow])
+    var maskLogit = Tensor(uninitializedShape: [n, 1, oh, ow])
+    var features = Tensor(uninitializedShape: [n, 8, oh, ow])
+    let scale = Float(k), identity = k == 1
+    out.scalars.withUnsafeBufferPointer { src in
+    flow.scalars.withUnsafeMutableBufferPointer { fd in
+    maskLogit.scalars.withUnsafeMutableBufferPointer { md in
+    features.scalars.withUnsafeMutableBufferPointer { ed in
+    ys.withUnsafeBufferPointer { ty in
+    xs.withUnsafeBufferPointer { tx in
+        let (ps, pfd, pmd, ped, py, px) = (src.baseAddress!, fd.baseAddress!, md.baseAddress!, ed.baseAddress!,
+                                            ty.baseAddress!, tx.baseAddress!)
+        (previousFlow?.scalars).withOptionalPointer { pp in
+            parallelFor(n * 13 * oh, minimumChunk: 8) { rows in
+                for row in rows {
+                    let y = row % oh, plane = row / oh, b = plane / 13, ch = plane % 13
+                    let t = py[y]
+                    let r0 = ps + (plane * ih + t.i0) * iw, r1 = ps + (plane * ih + t.i1) * iw
+                    // Destination row and, for the flow, the running flow it is added to.
+                    let d: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>?
+                    switch ch {
+                    case 0..<4:
+                        d = pfd + ((b * 4 + ch) * oh + y) * ow
+                        q = pp.map { $0 + ((b * 4 + ch) * oh + y) * ow }
+                    case 4: d = pmd + (b * oh + y) * ow; q = nil
+                    default: d = ped + ((b * 8 + ch - 5) * oh + y) * ow; q = nil
+                    }
+                    for xx in 0..<ow {
+                        let v: Float
+                        if identity {
+                            v = r0[xx]
+                        } else {
+                            let s = px[xx]
+                            let top = r0[s.i0] * s.w0 + r0[s.i1] * s.w1
+                            let bottom = r1[s.i0] * s.w0 + r1[s.i1] * s.w1
+                            v = top * t.w0 + bottom * t.w1
+                        }
+                        if ch < 4 {
+                            if let q { d[xx] = q[xx] + v * scale } else { d[xx] = v * scale }
+                        } else {
+                            d[xx] = v
+                        }
+                    }
+                }
+            }
+        }
+    } } } } } }
+    return (flow, maskLogit, features)
+}

@@ -29,6 +29,22 @@ public func slicedChannels(_ x: Tensor, _ range: Range<Int>) -> Tensor {
     return Tensor(shape: [x.n, range.count, x.h, x.w], scalars: scalars)
 }
 
+/// `x[:, :, rows]` for an NCHW tensor (a copy): one band of rows, all channels.
+public func slicedRows(_ x: Tensor, _ rows: Range<Int>) -> Tensor {
+    precondition(rows.lowerBound >= 0 && rows.upperBound <= x.h, "rows \(rows) of \(x.shape)")
+    if rows == 0..<x.h { return x }
+    var out = Tensor(uninitializedShape: [x.n, x.c, rows.count, x.w])
+    let band = rows.count * x.w
+    x.scalars.withUnsafeBufferPointer { src in
+        out.scalars.withUnsafeMutableBufferPointer { dst in
+            for p in 0..<(x.n * x.c) {
+                (dst.baseAddress! + p * band).update(from: src.baseAddress! + (p * x.h + rows.lowerBound) * x.w, count: band)
+            }
+        }
+    }
+    return out
+}
+
 /// Crops an NCHW tensor to its top-left `height × width` (undoes right/bottom padding).
 public func cropped(_ x: Tensor, height: Int, width: Int) -> Tensor {
     precondition(height <= x.h && width <= x.w, "crop \(height)x\(width) of \(x.shape)")

@@ -41,6 +41,50 @@ public struct SubPixelConvTranspose: Sendable {
         }
         return interleavedPhases(outputs, shuffle: shuffle)
     }
+
+    /// The four phase outputs, channels-last Float32, before any interleave.
+    public func phases<S: ActivationScalar>(_ x: ChannelsLast<S>) -> [ChannelsLastTensor] {
+        (0..<4).map { phase in
+            let (a, b) = (phase / 2, phase % 2)
+            return conv2d(x, weights: phases[phase], stride: 1, padding: (top: 1 - a, left: 1 - b, bottom: a, right: b),
+                          as: Float.self)
+        }
+    }
+}
+
+/// `splitBlockOutput(interleavedPhases(phases, shuffle: r), scale: 1, previousFlow:)` in one pass,
+/// without the 13-channel full-size intermediate (an IFBlock working at full resolution): the
+/// interleave is a copy and the split's arithmetic is applied to the copied values, so the result
+/// is bit-identical to the two-step form.
+public func interleavedSplitBlockOutput(_ phases: [ChannelsLastTensor], shuffle r: Int, previousFlow: Tensor?)
+    -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
+    let (n, h, w) = (phases[0].n, phases[0].h, phases[0].w)
+    let (oh, ow) = (2 * h * r, 2 * w * r)
+    precondition(phases[0].c == 13 * r * r, "block output must have 13 channels, got \(phases[0].c / (r * r))")
+    if let previousFlow { precondition(previousFlow.shape == [n, 4, oh, ow], "flow \(previousFlow.shape) vs \(oh)x\(ow)") }
+    var flow = Tensor(uninitializedShape: [n, 4, oh, ow])
+    var maskLogit = Tensor(uninitializedShape: [n, 1, oh, ow])
+    var features = Tensor(uninitializedShape: [n, 8, oh, ow])
+    flow.scalars.withUnsafeMutableBufferPointer { fd in
+    maskLogit.scalars.withUnsafeMutableBufferPointer { md in
+    features.scalars.withUnsafeMutableBufferPointer { ed in
+        let (pfd, pmd, ped) = (fd.baseAddress!, md.baseAddress!, ed.baseAddress!)
+        (previousFlow?.scalars).withOptionalPointer { pp in
+            interleavePhases(phases, shuffle: r) { b, ch, y in
+                switch ch {
+                case 0..<4:
+                    let offset = ((b * 4 + ch) * oh + y) * ow
+                    return (pfd + offset, pp.map { $0 + offset })
+                case 4: return (pmd + (b * oh + y) * ow, nil)
+                default: return (ped + ((b * 8 + ch - 5) * oh + y) * ow, nil)
+                }
+            } finish: { row, previous in
+                // splitBlockOutput's `previous + out · k` with k = 1 (the first block: `out · k`).
+                if let previous { for x in 0..<ow { row[x] = previous[x] + row[x] * 1 } }
+            }
+        }
+    } } }
+    return (flow, maskLogit, features)
 }
 
 /// Interleaves four channels-last phase outputs [N, H, W, C] into one NCHW tensor and applies a
@@ -52,20 +96,32 @@ func interleavedPhases(_ phases: [ChannelsLastTensor], shuffle r: Int = 1) -> Te
     precondition(c % (r * r) == 0, "pixel shuffle: channels \(c) not divisible by \(r * r)")
     let oc = c / (r * r), oh = 2 * h * r, ow = 2 * w * r
     var out = Tensor(uninitializedShape: [n, oc, oh, ow])
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        let po = o.baseAddress!
+        interleavePhases(phases, shuffle: r) { b, ch, y in (po + ((b * oc + ch) * oh + y) * ow, nil) } finish: { _, _ in }
+    }
+    return out
+}
+
+/// The interleave's loop: writes output row `y` of channel `ch` (batch `b`) where `destination`
+/// says, then calls `finish` on that row with the pointer `destination` returned beside it.
+func interleavePhases(_ phases: [ChannelsLastTensor], shuffle r: Int,
+                      destination: (_ b: Int, _ ch: Int, _ y: Int) -> (UnsafeMutablePointer<Float>, UnsafePointer<Float>?),
+                      finish: (UnsafeMutablePointer<Float>, UnsafePointer<Float>?) -> Void) {
+    let (n, h, w, c) = (phases[0].n, phases[0].h, phases[0].w, phases[0].c)
+    let oc = c / (r * r), oh = 2 * h * r
     phases[0].scalars.withUnsafeBufferPointer { p0 in
     phases[1].scalars.withUnsafeBufferPointer { p1 in
     phases[2].scalars.withUnsafeBufferPointer { p2 in
     phases[3].scalars.withUnsafeBufferPointer { p3 in
-    out.scalars.withUnsafeMutableBufferPointer { o in
         let sources = [p0.baseAddress!, p1.baseAddress!, p2.baseAddress!, p3.baseAddress!]
-        let po = o.baseAddress!
         // One work item per output row: (batch, channel, y) with y = (2i + a)·r + a'.
         parallelFor(n * oc * oh, minimumChunk: 8) { rows in
             for row in rows {
                 let y = row % oh, plane = row / oh, ch = plane % oc, b = plane / oc
                 let (ya, aPrime) = (y / r, y % r)
                 let (i, a) = (ya / 2, ya % 2)
-                let dst = po + row * ow
+                let (dst, extra) = destination(b, ch, y)
                 for bPhase in 0..<2 {
                     let src = sources[a * 2 + bPhase] + ((b * h + i) * w) * c + ch * r * r + aPrime * r
                     for j in 0..<w {
@@ -74,8 +130,8 @@ func interleavedPhases(_ phases: [ChannelsLastTensor], shuffle r: Int = 1) -> Te
                         for bPrime in 0..<r { dst[x0 + bPrime] = s[bPrime] }
                     }
                 }
+                finish(dst, extra)
             }
         }
-    } } } } }
-    return out
+    } } } }
 }

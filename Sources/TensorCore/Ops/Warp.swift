@@ -7,32 +7,36 @@
 /// - Parameters:
 ///   - image: [N, C, H, W].
 ///   - flow: [N, F, H, W]; channels `flowChannel` (dx) and `flowChannel + 1` (dy) are used, in pixels.
-/// - Returns: [N, C, H, W].
-public func warped(_ image: Tensor, flow: Tensor, flowChannel: Int = 0) -> Tensor {
+///   - rows: the output rows to compute (all by default): a band of the warped image, with the
+///     same values as those rows of the whole warp, for callers that work band by band.
+/// - Returns: [N, C, H, W], or [N, C, rows.count, W].
+public func warped(_ image: Tensor, flow: Tensor, flowChannel: Int = 0, rows: Range<Int>? = nil) -> Tensor {
     precondition(flow.n == image.n && flow.h == image.h && flow.w == image.w && flowChannel + 2 <= flow.c,
                  "warp: flow \(flow.shape) channel \(flowChannel) vs image \(image.shape)")
     let (n, c, h, w) = (image.n, image.c, image.h, image.w)
+    let band = rows ?? 0..<h
+    precondition(band.lowerBound >= 0 && band.upperBound <= h, "warp: rows \(band) of \(image.shape)")
     let grid = WarpGrid(height: h, width: w)
-    var out = Tensor(uninitializedShape: image.shape)
-    let plane = h * w, flowChannels = flow.c
+    var out = Tensor(uninitializedShape: [n, c, band.count, w])
+    let plane = h * w, flowChannels = flow.c, outPlane = band.count * w
     image.scalars.withUnsafeBufferPointer { src in
         flow.scalars.withUnsafeBufferPointer { fl in
             out.scalars.withUnsafeMutableBufferPointer { dst in
                 grid.baseX.withUnsafeBufferPointer { bx in
                     grid.baseY.withUnsafeBufferPointer { by in
                         let (ps, pf, pd, pbx, pby) = (src.baseAddress!, fl.baseAddress!, dst.baseAddress!, bx.baseAddress!, by.baseAddress!)
-                        parallelFor(n * h, minimumChunk: 4) { rows in
+                        parallelFor(n * band.count, minimumChunk: 4) { rows in
                             for row in rows {
-                                let b = row / h, y = row % h
+                                let b = row / band.count, r = row % band.count, y = band.lowerBound + r
                                 let fx = pf + ((b * flowChannels + flowChannel) * h + y) * w
                                 let fy = fx + plane
                                 for x in 0..<w {
                                     let s = grid.sample(x: x, y: y, dx: fx[x], dy: fy[x], baseX: pbx, baseY: pby)
                                     var p = ps + b * c * plane
-                                    var q = pd + b * c * plane + y * w + x
+                                    var q = pd + b * c * outPlane + r * w + x
                                     for _ in 0..<c {
                                         q.pointee = s.evaluate(p)
-                                        p += plane; q += plane
+                                        p += plane; q += outPlane
                                     }
                                 }
                             }
