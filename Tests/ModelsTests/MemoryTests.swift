@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The memory savings for big frames (issue #7) must not change a single output value: the
-/// full-resolution block's input is built and convolved band by band, block outputs are resized and
+/// blocks' inputs are built and convolved band by band, block outputs are resized and
 /// split in one pass, and only the final block's state is kept unless asked for.
 @Suite(.enabled(if: Golden.ready, "RIFE v4.25 weights or fixtures missing"))
 struct MemoryTests {
@@ -16,18 +16,43 @@ struct MemoryTests {
         return zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 
-    @Test func bandedFullResolutionBlockMatchesTheWholeInput() {
+    /// Blocks 1–4 build their input band by band (block 4 at full size, block 3 at half size, …);
+    /// one output row per band must give every block state exactly as the whole input does.
+    @Test func bandedBlockInputsMatchTheWholeInput() {
         let (a, b) = Golden.demoRun.prepared
         var whole = Golden.interpolator.model, banded = whole
-        whole.bandBytes = .max    // one band: the block input assembled at once
-        banded.bandBytes = 1      // one output row (three input rows) per band
-        let reference = Interpolator(model: whole).run(a, b, time: .uniform(0.3))
-        let out = Interpolator(model: banded).run(a, b, time: .uniform(0.3))
-        let (frame, flow) = (maxDifference(out.frame, reference.frame),
-                             maxDifference(out.network.blocks.last!.flow, reference.network.blocks.last!.flow))
-        print("banded vs whole block-4 input: frame max |Δ| \(frame), flow max |Δ| \(flow)")
-        #expect(frame == 0 && flow == 0)
-        #expect(out.network.mask == reference.network.mask && out.network.blocks.last!.features == reference.network.blocks.last!.features)
+        whole.bandBytes = .max    // one band: every block input assembled at once
+        banded.bandBytes = 1      // one output row (three input rows) per band, in every block
+        let reference = Interpolator(model: whole).run(a, b, time: .uniform(0.3), keepingBlockStates: true)
+        let out = Interpolator(model: banded).run(a, b, time: .uniform(0.3), keepingBlockStates: true)
+        #expect(out.network.blocks.count == 5 && reference.network.blocks.count == 5)
+        for (i, (x, y)) in zip(out.network.blocks, reference.network.blocks).enumerated() {
+            let (flow, mask, feat) = (maxDifference(x.flow, y.flow), maxDifference(x.maskLogit, y.maskLogit),
+                                      maxDifference(x.features, y.features))
+            print("banded vs whole block-\(i) input: flow max |Δ| \(flow), mask \(mask), features \(feat)")
+            #expect(flow == 0 && mask == 0 && feat == 0, "block \(i)")
+        }
+        let frame = maxDifference(out.frame, reference.frame)
+        print("banded vs whole: frame max |Δ| \(frame)")
+        #expect(frame == 0 && out.network.mask == reference.network.mask)
+    }
+
+    /// A band of `warpedResized` / `resizedBilinear` is exactly those rows of the whole result.
+    @Test func rowBandsOfWarpAndResizeMatchTheWholeResult() {
+        let (h, w) = (24, 40)
+        let image = Tensor(shape: [1, 3, h, w], scalars: (0..<(3 * h * w)).map { Float(($0 * 7919) % 1000) / 999 })
+        let flow = Tensor(shape: [1, 4, h, w], scalars: (0..<(4 * h * w)).map { Float(($0 * 104_729) % 2001) / 100 - 10 })
+        for factor in [1.0, 0.5, 0.25] {
+            let warpWhole = warpedResized(image, flow: flow, flowChannel: 2, factor: factor)
+            let resizeWhole = resizedBilinear(flow, factor: factor)
+            let oh = warpWhole.h
+            for rows in [0..<1, 1..<(oh / 2 + 1), (oh - 1)..<oh, 0..<oh] {
+                #expect(warpedResized(image, flow: flow, flowChannel: 2, factor: factor, rows: rows) == slicedRows(warpWhole, rows),
+                        "warp factor \(factor) rows \(rows)")
+                #expect(resizedBilinear(flow, factor: factor, rows: rows) == slicedRows(resizeWhole, rows),
+                        "resize factor \(factor) rows \(rows)")
+            }
+        }
     }
 
     @Test func onlyTheFinalBlockStateIsKeptByDefault() {

@@ -85,11 +85,12 @@ public struct RIFEv425: Sendable {
         public var frame: Tensor
     }
 
-    /// Bytes of block input assembled at once where a block works at full resolution (downscale 1:
-    /// the last block at scale 1). Its 28-channel input (a full-size warp of both frames and both
-    /// feature maps, plus time, mask, features and flow) would be 28 full-size planes, 936 MB at 4K;
-    /// instead it is warped, assembled and convolved band by band into the half-resolution output of
-    /// the block's first (stride-2) convolution, which is identical (see `IFBlock.firstConvolution`).
+    /// Bytes of block input assembled at once (blocks 1–4, one frame pair). A block's 28-channel input
+    /// (warps of both frames and both feature maps, plus time, mask, features and flow, downscaled by
+    /// k) would be 28 planes at 1/k size: 936 MB at 4K for the last block at scale 1, 234 MB for the
+    /// one before. Instead it is warped, resized, assembled and convolved band by band into the
+    /// half-resolution output of the block's first (stride-2) convolution, which is identical (see
+    /// `IFBlock.firstConvolution`); an input smaller than this is one band.
     public var bandBytes = 32 << 20
 
     /// Runs the five blocks and the blend.
@@ -121,31 +122,25 @@ public struct RIFEv425: Sendable {
             let k = RIFEv425.blockDownscales[i] / scale
             let state: BlockState = clock.measure("block\(i)") {
                 let half: ChannelsLast<S>
-                if let previousFlow = flow, k == 1, image0.n == 1 {
-                    // Full-resolution block: its input exists one band of rows at a time.
+                if let previousFlow = flow {
+                    // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat, flow / k)` is
+                    // only ever used downscaled by k, so each part is warped and downscaled in one step, and
+                    // only one band of its rows exists at a time (a band is the whole input for small ones).
                     let (mask, feat) = (maskLogit!, features!)
-                    half = block.firstConvolution(height: image0.h, width: image0.w, bandBytes: bandBytes, as: S.self) { rows in
-                        [warped(image0, flow: previousFlow, flowChannel: 0, rows: rows),
-                         warped(image1, flow: previousFlow, flowChannel: 2, rows: rows),
-                         warped(features0, flow: previousFlow, flowChannel: 0, rows: rows),
-                         warped(features1, flow: previousFlow, flowChannel: 2, rows: rows),
-                         slicedRows(time, rows), slicedRows(mask, rows), slicedRows(feat, rows),
-                         slicedRows(previousFlow, rows)]  // flow / k with k = 1
+                    let (height, width) = (Int((Double(image0.h) * (1 / k)).rounded(.down)),
+                                           Int((Double(image0.w) * (1 / k)).rounded(.down)))
+                    half = block.firstConvolution(height: height, width: width, bandBytes: image0.n == 1 ? bandBytes : .max,
+                                                  as: S.self) { rows in
+                        let resizedFlow = resizedBilinear(previousFlow, factor: 1 / k, rows: rows)
+                        return [warpedResized(image0, flow: previousFlow, flowChannel: 0, factor: 1 / k, rows: rows),
+                                warpedResized(image1, flow: previousFlow, flowChannel: 2, factor: 1 / k, rows: rows),
+                                warpedResized(features0, flow: previousFlow, flowChannel: 0, factor: 1 / k, rows: rows),
+                                warpedResized(features1, flow: previousFlow, flowChannel: 2, factor: 1 / k, rows: rows),
+                                resizedBilinear(time, factor: 1 / k, rows: rows),
+                                resizedBilinear(mask, factor: 1 / k, rows: rows),
+                                resizedBilinear(feat, factor: 1 / k, rows: rows),
+                                k == 1 ? resizedFlow : divided(resizedFlow, by: Float(k))]
                     }
-                } else if let previousFlow = flow {
-                    // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat)` is only
-                    // ever used downscaled by k, so each part is warped and downscaled in one step.
-                    let input = [
-                        warpedResized(image0, flow: previousFlow, flowChannel: 0, factor: 1 / k),
-                        warpedResized(image1, flow: previousFlow, flowChannel: 2, factor: 1 / k),
-                        warpedResized(features0, flow: previousFlow, flowChannel: 0, factor: 1 / k),
-                        warpedResized(features1, flow: previousFlow, flowChannel: 2, factor: 1 / k),
-                        resizedBilinear(time, factor: 1 / k),
-                        resizedBilinear(maskLogit!, factor: 1 / k),
-                        resizedBilinear(features!, factor: 1 / k),
-                        divided(resizedBilinear(previousFlow, factor: 1 / k), by: Float(k)),
-                    ]
-                    half = block.firstConvolution(channelsLastConcatenation(input, as: S.self))
                 } else {
                     let input = [image0, image1, features0, features1, time].map { resizedBilinear($0, factor: 1 / k) }
                     half = block.firstConvolution(channelsLastConcatenation(input, as: S.self))
@@ -245,18 +240,20 @@ struct IFBlock: Sendable {
     /// Output row r of a 3×3, stride-2, padding-1 convolution reads input rows 2r − 1 … 2r + 1, so
     /// output rows r0..<r1 need input rows 2r0 − 1 ..< 2r1 (0 ..< 2r1 with the top zero padding for
     /// the first band); every output value is computed from the same inputs and weights as on the
-    /// whole input. Bands hold about `bandBytes` of channels-last input.
+    /// whole input. Bands hold about `bandBytes` of channels-last input; an input that fits in one band,
+    /// or has an odd height or width, is assembled whole.
     /// - Parameters:
-    ///   - height, width: the input's full size (even: padded sizes are multiples of 64).
+    ///   - height, width: the input's full size.
     ///   - parts: the block input's parts for a range of input rows (as NCHW [1, c, rows, width] tensors).
     func firstConvolution<S: ActivationScalar>(height: Int, width: Int, bandBytes: Int, as _: S.Type,
                                                parts: (Range<Int>) -> [Tensor]) -> ChannelsLast<S> {
         let layer = conv0[0]
-        precondition(height % 2 == 0 && width % 2 == 0 && layer.stride == 2 && layer.padding == 1 && layer.weight.shape[2] == 3,
-                     "banded first convolution: \(height)x\(width)")
         let (oh, ow, oc, ic) = (height / 2, width / 2, layer.weight.shape[0], layer.weight.shape[1])
         let bandRows = max(1, bandBytes / max(1, 2 * width * ic * MemoryLayout<S>.stride))
-        if bandRows >= oh { return firstConvolution(channelsLastConcatenation(parts(0..<height), as: S.self)) }
+        if bandRows >= oh || height % 2 != 0 || width % 2 != 0 {
+            return firstConvolution(channelsLastConcatenation(parts(0..<height), as: S.self))
+        }
+        precondition(layer.stride == 2 && layer.padding == 1 && layer.weight.shape[2] == 3, "banded first convolution")
         var out = ChannelsLast<S>(uninitializedN: 1, h: oh, w: ow, c: oc)
         var r0 = 0
         while r0 < oh {

@@ -5,23 +5,28 @@
 /// - Parameters:
 ///   - x: [N, C, H, W].
 ///   - factor: the scale factor (RIFE uses powers of two, up and down).
-public func resizedBilinear(_ x: Tensor, factor: Double) -> Tensor {
-    if factor == 1 { return x }  // PyTorch copies unchanged values; a value type needs no copy
+///   - rows: the output rows to compute (all by default): a band with the same values as those rows
+///     of the whole result, for callers that work band by band.
+/// - Returns: [N, C, ⌊H·factor⌋, ⌊W·factor⌋], or [N, C, rows.count, ⌊W·factor⌋].
+public func resizedBilinear(_ x: Tensor, factor: Double, rows: Range<Int>? = nil) -> Tensor {
+    if factor == 1 { return rows.map { slicedRows(x, $0) } ?? x }  // PyTorch copies unchanged values; a value type needs no copy
     let oh = Int((Double(x.h) * factor).rounded(.down))
     let ow = Int((Double(x.w) * factor).rounded(.down))
     precondition(oh > 0 && ow > 0, "resize of \(x.shape) by \(factor) is empty")
+    let band = rows ?? 0..<oh
+    precondition(band.lowerBound >= 0 && band.upperBound <= oh, "resize: rows \(band) of \(oh)")
     let ys = interpolationTaps(output: oh, input: x.h, factor: factor)
     let xs = interpolationTaps(output: ow, input: x.w, factor: factor)
-    var out = Tensor(uninitializedShape: [x.n, x.c, oh, ow])
+    var out = Tensor(uninitializedShape: [x.n, x.c, band.count, ow])
     let (ih, iw) = (x.h, x.w)
     x.scalars.withUnsafeBufferPointer { src in
         out.scalars.withUnsafeMutableBufferPointer { dst in
             ys.withUnsafeBufferPointer { ty in
                 xs.withUnsafeBufferPointer { tx in
                     let (ps, pd, py, px) = (src.baseAddress!, dst.baseAddress!, ty.baseAddress!, tx.baseAddress!)
-                    parallelFor(x.n * x.c * oh, minimumChunk: 8) { rows in
+                    parallelFor(x.n * x.c * band.count, minimumChunk: 8) { rows in
                         for row in rows {
-                            let y = row % oh, plane = row / oh
+                            let y = band.lowerBound + row % band.count, plane = row / band.count
                             let t = py[y]
                             let r0 = ps + (plane * ih + t.i0) * iw, r1 = ps + (plane * ih + t.i1) * iw
                             let o = pd + row * ow

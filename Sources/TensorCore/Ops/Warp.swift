@@ -117,18 +117,24 @@ struct WarpGrid {
 /// - Parameters:
 ///   - image: [N, C, H, W]; flow: [N, F, H, W] with (dx, dy) at `flowChannel`, `flowChannel + 1`.
 ///   - factor: the resize factor (≤ 1 in RIFE's use; any factor works).
-public func warpedResized(_ image: Tensor, flow: Tensor, flowChannel: Int = 0, factor: Double) -> Tensor {
-    if factor == 1 { return warped(image, flow: flow, flowChannel: flowChannel) }
+///   - rows: the output rows to compute (all by default): a band with the same values as those rows
+///     of the whole result, for callers that work band by band.
+/// - Returns: [N, C, ⌊H·factor⌋, ⌊W·factor⌋], or [N, C, rows.count, ⌊W·factor⌋].
+public func warpedResized(_ image: Tensor, flow: Tensor, flowChannel: Int = 0, factor: Double,
+                          rows: Range<Int>? = nil) -> Tensor {
+    if factor == 1 { return warped(image, flow: flow, flowChannel: flowChannel, rows: rows) }
     precondition(flow.n == image.n && flow.h == image.h && flow.w == image.w && flowChannel + 2 <= flow.c,
                  "warp: flow \(flow.shape) channel \(flowChannel) vs image \(image.shape)")
     let (n, c, h, w) = (image.n, image.c, image.h, image.w)
     let oh = Int((Double(h) * factor).rounded(.down)), ow = Int((Double(w) * factor).rounded(.down))
     precondition(oh > 0 && ow > 0, "resize of \(image.shape) by \(factor) is empty")
+    let band = rows ?? 0..<oh
+    precondition(band.lowerBound >= 0 && band.upperBound <= oh, "warp+resize: rows \(band) of \(oh)")
     let ys = interpolationTaps(output: oh, input: h, factor: factor)
     let xs = interpolationTaps(output: ow, input: w, factor: factor)
     let grid = WarpGrid(height: h, width: w)
-    var out = Tensor(uninitializedShape: [n, c, oh, ow])
-    let plane = h * w, outPlane = oh * ow, flowChannels = flow.c
+    var out = Tensor(uninitializedShape: [n, c, band.count, ow])
+    let plane = h * w, outPlane = band.count * ow, flowChannels = flow.c
     image.scalars.withUnsafeBufferPointer { src in
     flow.scalars.withUnsafeBufferPointer { fl in
     out.scalars.withUnsafeMutableBufferPointer { dst in
@@ -138,10 +144,10 @@ public func warpedResized(_ image: Tensor, flow: Tensor, flowChannel: Int = 0, f
     xs.withUnsafeBufferPointer { tx in
         let (ps, pf, pd) = (src.baseAddress!, fl.baseAddress!, dst.baseAddress!)
         let (pbx, pby, pty, ptx) = (bx.baseAddress!, by.baseAddress!, ty.baseAddress!, tx.baseAddress!)
-        parallelFor(n * oh, minimumChunk: 2) { rows in
+        parallelFor(n * band.count, minimumChunk: 2) { rows in
             for row in rows {
-                let b = row / oh, y = row % oh
-                let t = pty[y]
+                let b = row / band.count, r = row % band.count
+                let t = pty[band.lowerBound + r]
                 let fx0 = pf + ((b * flowChannels + flowChannel) * h + t.i0) * w, fy0 = fx0 + plane
                 let fx1 = pf + ((b * flowChannels + flowChannel) * h + t.i1) * w, fy1 = fx1 + plane
                 let image0 = ps + b * c * plane
@@ -153,7 +159,7 @@ public func warpedResized(_ image: Tensor, flow: Tensor, flowChannel: Int = 0, f
                     let a10 = grid.sample(x: s.i0, y: t.i1, dx: fx1[s.i0], dy: fy1[s.i0], baseX: pbx, baseY: pby)
                     let a11 = grid.sample(x: s.i1, y: t.i1, dx: fx1[s.i1], dy: fy1[s.i1], baseX: pbx, baseY: pby)
                     var p = image0
-                    var q = pd + (b * c * oh + y) * ow + x
+                    var q = pd + (b * c * band.count + r) * ow + x
                     for _ in 0..<c {
                         let top = a00.evaluate(p) * s.w0 + a01.evaluate(p) * s.w1
                         let bottom = a10.evaluate(p) * s.w0 + a11.evaluate(p) * s.w1
