@@ -16,8 +16,9 @@ struct MemoryTests {
         return zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 
-    /// Blocks 1–4 build their input band by band (block 4 at full size, block 3 at half size, …);
-    /// one output row per band must give every block state exactly as the whole input does.
+    /// Blocks 1–4 build their input band by band (block 4 at full size, block 3 at half size, …) and
+    /// block 4 runs its last convolution band by band; one row per band must give every block state
+    /// exactly as the whole input does.
     @Test func bandedBlockInputsMatchTheWholeInput() {
         let (a, b) = Golden.demoRun.prepared
         var whole = Golden.interpolator.model, banded = whole
@@ -51,6 +52,22 @@ struct MemoryTests {
                         "warp factor \(factor) rows \(rows)")
                 #expect(resizedBilinear(flow, factor: factor, rows: rows) == slicedRows(resizeWhole, rows),
                         "resize factor \(factor) rows \(rows)")
+            }
+        }
+    }
+
+    /// A band of the sub-pixel transposed convolution's phases is exactly those rows of the whole phases.
+    @Test func rowBandsOfSubPixelPhasesMatchTheWholePhases() {
+        let (h, w, ci, co) = (9, 12, 8, 52)
+        let x = ChannelsLastTensor(n: 1, h: h, w: w, c: ci, scalars: (0..<(h * w * ci)).map { Float(($0 * 7919) % 1000) / 500 - 1 })
+        let layer = SubPixelConvTranspose(
+            transposedWeight: Tensor(shape: [ci, co, 4, 4], scalars: (0..<(ci * co * 16)).map { Float(($0 * 104_729) % 997) / 997 - 0.5 }),
+            bias: Tensor(shape: [co], scalars: (0..<co).map { Float($0) / 10 }))
+        let whole = layer.phases(x)
+        for rows in [0..<1, 0..<4, 3..<7, (h - 1)..<h, 0..<h] {
+            let band = layer.phases(x, rows: rows)
+            for phase in 0..<4 {
+                #expect(band[phase] == whole[phase].slicedRows(rows), "phase \(phase) rows \(rows)")
             }
         }
     }

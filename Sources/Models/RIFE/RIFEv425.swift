@@ -147,7 +147,7 @@ public struct RIFEv425: Sendable {
                 }
                 // Only the flow is read from here on.
                 (maskLogit, features) = (nil, nil)
-                let split = k == 1 ? interleavedSplitBlockOutput(block.restPhases(half), shuffle: 2, previousFlow: flow)
+                let split = k == 1 ? block.restSplit(half, previousFlow: flow, bandBytes: image0.n == 1 ? bandBytes : .max)
                                    : resizedSplitBlockOutput(block.rest(half), factor: k, previousFlow: flow)
                 return BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
             }
@@ -272,22 +272,30 @@ struct IFBlock: Sendable {
         return out
     }
 
-    /// From the first convolution's output to the 13-channel output at the block's working resolution:
-    /// conv0[1] starts the ResConv chain's Float32 residual path; the last convolution's interleave
-    /// writes NCHW (with the PixelShuffle folded in).
-    func rest<S: ActivationScalar>(_ half: ChannelsLast<S>) -> Tensor {
+    /// conv0[1] and the ResConv chain (its Float32 residual path; the convolutions read `S`): the
+    /// last convolution's input, at a quarter of the block's working resolution.
+    func trunk<S: ActivationScalar>(_ half: ChannelsLast<S>) -> ChannelsLast<S> {
         var y = conv0[1](half, leakySlope: 0.2, as: Float.self)
         var rounded = y.converted(to: S.self)
         for unit in convBlock { (y, rounded) = unit(y, convolving: rounded) }
-        return lastConv(rounded, shuffle: 2)
+        return rounded
     }
 
-    /// `rest` up to the last convolution's four phase outputs, not yet interleaved (for
-    /// `interleavedSplitBlockOutput` at downscale 1).
-    func restPhases<S: ActivationScalar>(_ half: ChannelsLast<S>) -> [ChannelsLastTensor] {
-        var y = conv0[1](half, leakySlope: 0.2, as: Float.self)
-        var rounded = y.converted(to: S.self)
-        for unit in convBlock { (y, rounded) = unit(y, convolving: rounded) }
-        return lastConv.subPixel.phases(rounded)
+    /// From the first convolution's output to the 13-channel output at the block's working resolution;
+    /// the last convolution's interleave writes NCHW (with the PixelShuffle folded in).
+    func rest<S: ActivationScalar>(_ half: ChannelsLast<S>) -> Tensor {
+        lastConv(trunk(half), shuffle: 2)
+    }
+
+    /// `rest` at downscale 1, split into flow (added to `previousFlow`), mask logit and features as
+    /// `interleavedSplitBlockOutput` does, with the last convolution run band by band: its four phase
+    /// outputs (13 full-size planes) exist about `bandBytes` at a time, each band interleaved into
+    /// its rows of the result. Identical to the whole form (see `SubPixelConvTranspose.phases(_:rows:)`).
+    func restSplit<S: ActivationScalar>(_ half: ChannelsLast<S>, previousFlow: Tensor?, bandBytes: Int)
+        -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
+        let x = trunk(half)
+        let rowBytes = 4 * x.w * 13 * 4 * MemoryLayout<Float>.stride  // four phases, 13·2² Float32 channels
+        return interleavedSplitBlockOutput(height: x.h, width: x.w, batch: x.n, shuffle: 2, previousFlow: previousFlow,
+                                           bandRows: max(1, bandBytes / rowBytes)) { rows in lastConv.subPixel.phases(x, rows: rows) }
     }
 }

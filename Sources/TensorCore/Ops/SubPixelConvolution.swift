@@ -50,6 +50,41 @@ public struct SubPixelConvTranspose: Sendable {
                           as: Float.self)
         }
     }
+
+    /// Rows `rows` of the four phase outputs (each phase has as many rows as `x`), computed from only
+    /// the input rows they read: phase (a, ·) output row i reads input rows i − 1 + a and i + a, so
+    /// the band is a 2×2 convolution of input rows `rows.lowerBound − 1 + a ..< rows.upperBound + a`,
+    /// zero-padded only where that range leaves the input. Same values as those rows of `phases(x)`.
+    public func phases<S: ActivationScalar>(_ x: ChannelsLast<S>, rows: Range<Int>) -> [ChannelsLastTensor] {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= x.h, "phase rows \(rows) of \(x.h)")
+        if rows == 0..<x.h { return phases(x) }
+        return (0..<4).map { phase in
+            let (a, b) = (phase / 2, phase % 2)
+            let (first, end) = (rows.lowerBound - 1 + a, rows.upperBound + a)
+            let (lo, hi) = (max(0, first), min(x.h, end))
+            return conv2d(x.slicedRows(lo..<hi), weights: phases[phase], stride: 1,
+                          padding: (top: lo - first, left: 1 - b, bottom: end - hi, right: b), as: Float.self)
+        }
+    }
+}
+
+extension ChannelsLast {
+    /// Rows `rows` of every image (a copy).
+    public func slicedRows(_ rows: Range<Int>) -> ChannelsLast<Scalar> {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= h, "rows \(rows) of \(h)")
+        if rows == 0..<h { return self }
+        let row = w * c
+        var out = ChannelsLast<Scalar>(uninitializedN: n, h: rows.count, w: w, c: c)
+        scalars.withUnsafeBufferPointer { src in
+            out.scalars.withUnsafeMutableBufferPointer { dst in
+                for b in 0..<n {
+                    (dst.baseAddress! + b * rows.count * row).update(from: src.baseAddress! + (b * h + rows.lowerBound) * row,
+                                                                     count: rows.count * row)
+                }
+            }
+        }
+        return out
+    }
 }
 
 /// `splitBlockOutput(interleavedPhases(phases, shuffle: r), scale: 1, previousFlow:)` in one pass,
@@ -58,32 +93,54 @@ public struct SubPixelConvTranspose: Sendable {
 /// is bit-identical to the two-step form.
 public func interleavedSplitBlockOutput(_ phases: [ChannelsLastTensor], shuffle r: Int, previousFlow: Tensor?)
     -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
-    let (n, h, w) = (phases[0].n, phases[0].h, phases[0].w)
+    interleavedSplitBlockOutput(height: phases[0].h, width: phases[0].w, batch: phases[0].n, shuffle: r,
+                                previousFlow: previousFlow, bandRows: phases[0].h) { _ in phases }
+}
+
+/// The same with the phase outputs produced one band of rows at a time, so that only one band of
+/// them exists at once (13 full-size planes at 4K: 434 MB); each band is interleaved and split into
+/// its rows of the result. Bit-identical to the whole form when each band holds those rows' values.
+/// - Parameters:
+///   - height, width, batch: the phase outputs' size (the result is `2·height·r × 2·width·r`).
+///   - bandRows: phase rows per band.
+///   - phases: the four phase outputs for a range of phase rows.
+public func interleavedSplitBlockOutput(height h: Int, width w: Int, batch n: Int, shuffle r: Int, previousFlow: Tensor?,
+                                        bandRows: Int, phases: (Range<Int>) -> [ChannelsLastTensor])
+    -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
     let (oh, ow) = (2 * h * r, 2 * w * r)
-    precondition(phases[0].c == 13 * r * r, "block output must have 13 channels, got \(phases[0].c / (r * r))")
     if let previousFlow { precondition(previousFlow.shape == [n, 4, oh, ow], "flow \(previousFlow.shape) vs \(oh)x\(ow)") }
     var flow = Tensor(uninitializedShape: [n, 4, oh, ow])
     var maskLogit = Tensor(uninitializedShape: [n, 1, oh, ow])
     var features = Tensor(uninitializedShape: [n, 8, oh, ow])
-    flow.scalars.withUnsafeMutableBufferPointer { fd in
-    maskLogit.scalars.withUnsafeMutableBufferPointer { md in
-    features.scalars.withUnsafeMutableBufferPointer { ed in
-        let (pfd, pmd, ped) = (fd.baseAddress!, md.baseAddress!, ed.baseAddress!)
-        (previousFlow?.scalars).withOptionalPointer { pp in
-            interleavePhases(phases, shuffle: r) { b, ch, y in
-                switch ch {
-                case 0..<4:
-                    let offset = ((b * 4 + ch) * oh + y) * ow
-                    return (pfd + offset, pp.map { $0 + offset })
-                case 4: return (pmd + (b * oh + y) * ow, nil)
-                default: return (ped + ((b * 8 + ch - 5) * oh + y) * ow, nil)
+    var i0 = 0
+    while i0 < h {
+        let i1 = min(i0 + max(1, bandRows), h)
+        let band = phases(i0..<i1)
+        precondition(band.count == 4 && band.allSatisfy { $0.n == n && $0.h == i1 - i0 && $0.w == w },
+                     "phase band \(band.map(\.shape)) for rows \(i0)..<\(i1)")
+        precondition(band[0].c == 13 * r * r, "block output must have 13 channels, got \(band[0].c / (r * r))")
+        let y0 = 2 * i0 * r  // the band's first result row
+        flow.scalars.withUnsafeMutableBufferPointer { fd in
+        maskLogit.scalars.withUnsafeMutableBufferPointer { md in
+        features.scalars.withUnsafeMutableBufferPointer { ed in
+            let (pfd, pmd, ped) = (fd.baseAddress!, md.baseAddress!, ed.baseAddress!)
+            (previousFlow?.scalars).withOptionalPointer { pp in
+                interleavePhases(band, shuffle: r) { b, ch, y in
+                    switch ch {
+                    case 0..<4:
+                        let offset = ((b * 4 + ch) * oh + y0 + y) * ow
+                        return (pfd + offset, pp.map { $0 + offset })
+                    case 4: return (pmd + (b * oh + y0 + y) * ow, nil)
+                    default: return (ped + ((b * 8 + ch - 5) * oh + y0 + y) * ow, nil)
+                    }
+                } finish: { row, previous in
+                    // splitBlockOutput's `previous + out · k` with k = 1 (the first block: `out · k`).
+                    if let previous { for x in 0..<ow { row[x] = previous[x] + row[x] * 1 } }
                 }
-            } finish: { row, previous in
-                // splitBlockOutput's `previous + out · k` with k = 1 (the first block: `out · k`).
-                if let previous { for x in 0..<ow { row[x] = previous[x] + row[x] * 1 } }
             }
-        }
-    } } }
+        } } }
+        i0 = i1
+    }
     return (flow, maskLogit, features)
 }
 
