@@ -62,6 +62,8 @@ struct DeconvCase: CustomStringConvertible, Sendable {
 @Test("convTranspose2d 4x4 s2 p1: oneDNN matches the reference kernel", arguments: [
     DeconvCase(c: 1, o: 1, h: 1, w: 1, bias: false),
     DeconvCase(c: 16, o: 4, h: 7, w: 13, bias: true),
+    DeconvCase(c: 3, o: 8, h: 5, w: 1, bias: true),    // the largest merged one
+    DeconvCase(c: 16, o: 9, h: 2, w: 3, bias: true),   // the smallest with four phase convolutions
     DeconvCase(c: 5, o: 52, h: 3, w: 5, bias: true),
     DeconvCase(c: 32, o: 52, h: 4, w: 8, bias: true),
     DeconvCase(c: 3, o: 7, h: 1, w: 6, bias: false),
@@ -91,14 +93,17 @@ func convTransposeReferenceByHand() {
 @Test("4x4 s2 p1 transposed conv rewritten as a sub-pixel 3x3 conv matches the reference", arguments: [
     DeconvCase(c: 1, o: 1, h: 1, w: 1, bias: true),
     DeconvCase(c: 16, o: 4, h: 7, w: 13, bias: true),
+    DeconvCase(c: 3, o: 8, h: 5, w: 1, bias: true),    // the largest merged one
+    DeconvCase(c: 16, o: 9, h: 2, w: 3, bias: true),   // the smallest with four phase convolutions
     DeconvCase(c: 5, o: 52, h: 3, w: 5, bias: true),
     DeconvCase(c: 32, o: 52, h: 4, w: 8, bias: true),
 ])
 func subPixelMatchesReference(_ dc: DeconvCase) {
     let x = Tensor.random([1, dc.c, dc.h, dc.w], seed: 17)
     let wgt = Tensor.random([dc.c, dc.o, 4, 4], seed: 18), b = Tensor.random([dc.o], seed: 19)
-    let d = difference(SubPixelConvTranspose(transposedWeight: wgt, bias: b)(x),
-                       Reference.convTranspose2d(x, weight: wgt, bias: b, stride: 2, padding: 1))
+    let layer = SubPixelConvTranspose(transposedWeight: wgt, bias: b)
+    #expect((layer.merged != nil) == (dc.o <= SubPixelConvTranspose.mergedMaximumOutputs))
+    let d = difference(layer(x), Reference.convTranspose2d(x, weight: wgt, bias: b, stride: 2, padding: 1))
     #expect(d.maxAbs <= kernelTolerance, "\(dc): \(d)")
 }
 

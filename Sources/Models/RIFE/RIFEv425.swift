@@ -124,22 +124,16 @@ public struct RIFEv425: Sendable {
                 let half: ChannelsLast<S>
                 if let previousFlow = flow {
                     // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat, flow / k)` is
-                    // only ever used downscaled by k, so each part is warped and downscaled in one step, and
-                    // only one band of its rows exists at a time (a band is the whole input for small ones).
-                    let (mask, feat) = (maskLogit!, features!)
+                    // only ever used downscaled by k, so it is warped, downscaled and laid out channels-last in
+                    // one pass, and only one band of its rows exists at a time (a band is the whole input for
+                    // small ones).
+                    let sources = BlockInputSources(image0: image0, image1: image1, features0: features0, features1: features1,
+                                                    time: time, maskLogit: maskLogit!, features: features!, flow: previousFlow)
                     let (height, width) = (Int((Double(image0.h) * (1 / k)).rounded(.down)),
                                            Int((Double(image0.w) * (1 / k)).rounded(.down)))
                     half = block.firstConvolution(height: height, width: width, bandBytes: image0.n == 1 ? bandBytes : .max,
                                                   as: S.self) { rows in
-                        let resizedFlow = resizedBilinear(previousFlow, factor: 1 / k, rows: rows)
-                        return [warpedResized(image0, flow: previousFlow, flowChannel: 0, factor: 1 / k, rows: rows),
-                                warpedResized(image1, flow: previousFlow, flowChannel: 2, factor: 1 / k, rows: rows),
-                                warpedResized(features0, flow: previousFlow, flowChannel: 0, factor: 1 / k, rows: rows),
-                                warpedResized(features1, flow: previousFlow, flowChannel: 2, factor: 1 / k, rows: rows),
-                                resizedBilinear(time, factor: 1 / k, rows: rows),
-                                resizedBilinear(mask, factor: 1 / k, rows: rows),
-                                resizedBilinear(feat, factor: 1 / k, rows: rows),
-                                k == 1 ? resizedFlow : divided(resizedFlow, by: Float(k))]
+                        assembledBlockInput(sources, downscale: k, rows: rows, as: S.self)
                     }
                 } else {
                     let input = [image0, image1, features0, features1, time].map { resizedBilinear($0, factor: 1 / k) }
@@ -244,22 +238,21 @@ struct IFBlock: Sendable {
     /// or has an odd height or width, is assembled whole.
     /// - Parameters:
     ///   - height, width: the input's full size.
-    ///   - parts: the block input's parts for a range of input rows (as NCHW [1, c, rows, width] tensors).
+    ///   - band: the block input's rows for a range of input rows, channels-last [1, rows, width, c].
     func firstConvolution<S: ActivationScalar>(height: Int, width: Int, bandBytes: Int, as _: S.Type,
-                                               parts: (Range<Int>) -> [Tensor]) -> ChannelsLast<S> {
+                                               band input: (Range<Int>) -> ChannelsLast<S>) -> ChannelsLast<S> {
         let layer = conv0[0]
         let (oh, ow, oc, ic) = (height / 2, width / 2, layer.weight.shape[0], layer.weight.shape[1])
         let bandRows = max(1, bandBytes / max(1, 2 * width * ic * MemoryLayout<S>.stride))
         if bandRows >= oh || height % 2 != 0 || width % 2 != 0 {
-            return firstConvolution(channelsLastConcatenation(parts(0..<height), as: S.self))
+            return firstConvolution(input(0..<height))
         }
         precondition(layer.stride == 2 && layer.padding == 1 && layer.weight.shape[2] == 3, "banded first convolution")
         var out = ChannelsLast<S>(uninitializedN: 1, h: oh, w: ow, c: oc)
         var r0 = 0
         while r0 < oh {
             let r1 = min(r0 + bandRows, oh)
-            let input = channelsLastConcatenation(parts((r0 == 0 ? 0 : 2 * r0 - 1)..<(2 * r1)), as: S.self)
-            let band = conv2d(input, weights: layer.weights, stride: 2, padding: (top: r0 == 0 ? 1 : 0, left: 1, bottom: 0, right: 1),
+            let band = conv2d(input((r0 == 0 ? 0 : 2 * r0 - 1)..<(2 * r1)), weights: layer.weights, stride: 2, padding: (top: r0 == 0 ? 1 : 0, left: 1, bottom: 0, right: 1),
                               leakySlope: 0.2, as: S.self)
             precondition(band.h == r1 - r0 && band.w == ow && band.c == oc, "band \(band.shape) for rows \(r0)..<\(r1)")
             out.scalars.withUnsafeMutableBufferPointer { dst in

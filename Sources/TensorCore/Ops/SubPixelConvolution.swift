@@ -9,6 +9,17 @@
 public struct SubPixelConvTranspose: Sendable {
     /// Phase (a, b) at index `a·2 + b`: weight [O, I, 2, 2] and the shared bias [O].
     public let phases: [ConvolutionWeights]
+    /// For few output channels, the four phases as one 3×3 convolution with 4·O outputs (channel
+    /// `phase·O + o`), each 2×2 phase kernel placed at rows `a…a+1`, columns `b…b+1` and zeros
+    /// elsewhere; nil otherwise.
+    ///
+    /// Why: oneDNN runs a 2×2 convolution with 4 outputs (the Head's last layer) at ≈ 20 GFLOP/s
+    /// and a 3×3 one with 16 outputs at ≈ 85 (`Benchmarks/dnnl_precision.cpp` shapes, BENCHMARKS.md),
+    /// so the merged form is twice as fast despite its 2.25× arithmetic. With 52 outputs (the
+    /// IFBlocks' last layer) the phases themselves run at ≈ 68 GFLOP/s and the merged form loses.
+    public let merged: ConvolutionWeights?
+    /// Largest output count for which `merged` is used.
+    public static let mergedMaximumOutputs = 8
 
     /// - Parameters:
     ///   - transposedWeight: PyTorch `ConvTranspose2d` weight [I, O, 4, 4].
@@ -24,6 +35,19 @@ public struct SubPixelConvTranspose: Sendable {
             } } } }
             return ConvolutionWeights(weight: k, bias: b)
         }
+        if outputs <= SubPixelConvTranspose.mergedMaximumOutputs {
+            var k3 = Tensor(shape: [4 * outputs, inputs, 3, 3])  // zeros
+            for phase in 0..<4 {
+                let (a, bb) = (phase / 2, phase % 2), k2 = phases[phase].weight
+                for o in 0..<outputs { for i in 0..<inputs { for dy in 0..<2 { for dx in 0..<2 {
+                    k3[phase * outputs + o, i, a + dy, bb + dx] = k2[o, i, dy, dx]
+                } } } }
+            }
+            merged = ConvolutionWeights(weight: k3, bias: Tensor(shape: [4 * outputs],
+                                                                   scalars: Array(repeating: b.scalars, count: 4).flatMap { $0 }))
+        } else {
+            merged = nil
+        }
     }
 
     /// `conv_transpose2d(x, w, b, stride: 2, padding: 1)`: [N, I, H, W] → [N, O, 2H, 2W].
@@ -34,6 +58,9 @@ public struct SubPixelConvTranspose: Sendable {
     /// - Parameter shuffle: a further `pixel_shuffle` factor applied in the same pass (RIFE's
     ///   IFBlock follows its transposed convolution with `PixelShuffle(2)`); 1 for none.
     public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLast<S>, shuffle: Int = 1) -> Tensor {
+        if let merged, shuffle == 1 {
+            return interleavedMergedPhases(conv2d(x, weights: merged, stride: 1, padding: (1, 1, 1, 1), as: Float.self))
+        }
         let outputs = (0..<4).map { phase in
             let (a, b) = (phase / 2, phase % 2)
             return conv2d(x, weights: phases[phase], stride: 1, padding: (top: 1 - a, left: 1 - b, bottom: a, right: b),
@@ -191,4 +218,36 @@ func interleavePhases(_ phases: [ChannelsLastTensor], shuffle r: Int,
             }
         }
     } } } }
+}
+
+/// The interleave of `SubPixelConvTranspose.merged`'s output: channels-last [N, H, W, 4·O] with
+/// phase (a, b)'s channel o at `(a·2 + b)·O + o`, to NCHW [N, O, 2H, 2W] with
+/// `out[o, 2i + a, 2j + b] = x[i, j, (a·2 + b)·O + o]`. A pure copy.
+func interleavedMergedPhases(_ x: ChannelsLastTensor) -> Tensor {
+    precondition(x.c % 4 == 0, "merged phases: \(x.c) channels")
+    let (n, h, w, c) = (x.n, x.h, x.w, x.c), outputs = x.c / 4, (oh, ow) = (2 * x.h, 2 * x.w)
+    var out = Tensor(uninitializedShape: [n, outputs, oh, ow])
+    x.scalars.withUnsafeBufferPointer { src in
+        out.scalars.withUnsafeMutableBufferPointer { dst in
+            let (ps, pd) = (src.baseAddress!, dst.baseAddress!)
+            // One work item per input row i: it feeds output rows 2i and 2i + 1 of every channel.
+            parallelFor(n * h, minimumChunk: 4) { rows in
+                for row in rows {
+                    let (b, i) = (row / h, row % h)
+                    let s = ps + row * w * c
+                    for a in 0..<2 {
+                        for o in 0..<outputs {
+                            let d = pd + ((b * outputs + o) * oh + 2 * i + a) * ow
+                            let even = s + (a * 2) * outputs + o, odd = s + (a * 2 + 1) * outputs + o
+                            for j in 0..<w {
+                                d[2 * j] = even[j * c]
+                                d[2 * j + 1] = odd[j * c]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
 }

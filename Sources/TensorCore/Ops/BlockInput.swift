@@ -1,0 +1,158 @@
+/// What an IFBlock after the first reads, at full (padded) size, before the block's downscale.
+public struct BlockInputSources: Sendable {
+    /// The two frames [N, 3, H, W] and their Head features [N, 4, H, W].
+    public var image0: Tensor, image1: Tensor, features0: Tensor, features1: Tensor
+    /// The output time per pixel, [N, 1, H, W] or [1, 1, H, W] (shared by every image of the batch).
+    public var time: Tensor
+    /// The previous block's mask logit [N, 1, H, W], features [N, 8, H, W] and running flow
+    /// [N, 4, H, W] (channels 0–1 warp frame 0, 2–3 frame 1, in pixels).
+    public var maskLogit: Tensor, features: Tensor, flow: Tensor
+
+    public init(image0: Tensor, image1: Tensor, features0: Tensor, features1: Tensor, time: Tensor,
+                maskLogit: Tensor, features: Tensor, flow: Tensor) {
+        (self.image0, self.image1, self.features0, self.features1) = (image0, image1, features0, features1)
+        (self.time, self.maskLogit, self.features, self.flow) = (time, maskLogit, features, flow)
+    }
+
+    /// Channels of the assembled input: 3 + 3 + 4 + 4 warped, then time, mask, 8 features, 4 flow.
+    public static let channels = 28
+
+    /// The reference's input, as separate NCHW parts at 1/k size (the form `assembledBlockInput` fuses).
+    public func parts(downscale k: Double, rows: Range<Int>? = nil) -> [Tensor] {
+        let resizedFlow = resizedBilinear(flow, factor: 1 / k, rows: rows)
+        return [warpedResized(image0, flow: flow, flowChannel: 0, factor: 1 / k, rows: rows),
+                warpedResized(image1, flow: flow, flowChannel: 2, factor: 1 / k, rows: rows),
+                warpedResized(features0, flow: flow, flowChannel: 0, factor: 1 / k, rows: rows),
+                warpedResized(features1, flow: flow, flowChannel: 2, factor: 1 / k, rows: rows),
+                resizedBilinear(time, factor: 1 / k, rows: rows),
+                resizedBilinear(maskLogit, factor: 1 / k, rows: rows),
+                resizedBilinear(features, factor: 1 / k, rows: rows),
+                k == 1 ? resizedFlow : divided(resizedFlow, by: Float(k))]
+    }
+}
+
+/// An IFBlock's input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat, flow / k)`
+/// downscaled by k, assembled in one pass straight into channels-last `S`.
+///
+/// Why one pass: the separate form (`BlockInputSources.parts`, then `channelsLastConcatenation`)
+/// writes every part to memory and reads it back to transpose it, and computes each warp's sample
+/// positions twice (once for the frame, once for its features). Here each output pixel's bilinear
+/// footprint in the flow is computed once per frame and used for all seven of that frame's channels,
+/// and the values go through a small L1 tile to the channels-last output. (Packing each frame's seven
+/// channels per pixel for 8-wide loads was tried and measured: no gain, the sample arithmetic
+/// dominates, and it cost 64 bytes per pixel.)
+///
+/// Bit-identical to `channelsLastConcatenation(sources.parts(downscale: k, rows: rows), as: S.self)`:
+/// every value is computed with the same operations in the same order as `warpedResized`,
+/// `warped`, `resizedBilinear` and `divided` compute it.
+/// - Parameters:
+///   - k: the block's downscale (the resize factor is 1/k, the flow is divided by k).
+///   - rows: the output rows to assemble (all by default).
+/// - Returns: [N, rows.count, ⌊W/k⌋, 28] channels-last.
+public func assembledBlockInput<S: ActivationScalar>(_ sources: BlockInputSources, downscale k: Double,
+                                                     rows: Range<Int>? = nil, as _: S.Type) -> ChannelsLast<S> {
+    let (n, h, w) = (sources.image0.n, sources.image0.h, sources.image0.w)
+    let expected: [(Tensor, Int)] = [(sources.image0, 3), (sources.image1, 3), (sources.features0, 4), (sources.features1, 4),
+                                     (sources.maskLogit, 1), (sources.features, 8), (sources.flow, 4)]
+    for (part, channels) in expected {
+        precondition(part.shape == [n, channels, h, w], "block input: part \(part.shape), expected [\(n), \(channels), \(h), \(w)]")
+    }
+    precondition(sources.time.c == 1 && sources.time.h == h && sources.time.w == w && (sources.time.n == n || sources.time.n == 1),
+                 "block input: time \(sources.time.shape) vs \(sources.image0.shape)")
+    let factor = 1 / k
+    let identity = factor == 1
+    let oh = identity ? h : Int((Double(h) * factor).rounded(.down))
+    let ow = identity ? w : Int((Double(w) * factor).rounded(.down))
+    precondition(oh > 0 && ow > 0, "block input of \(h)x\(w) downscaled by \(k) is empty")
+    let band = rows ?? 0..<oh
+    precondition(band.lowerBound >= 0 && band.upperBound <= oh, "block input: rows \(band) of \(oh)")
+    let ys = interpolationTaps(output: oh, input: h, factor: factor)
+    let xs = interpolationTaps(output: ow, input: w, factor: factor)
+    let grid = WarpGrid(height: h, width: w)
+    let total = BlockInputSources.channels, plane = h * w, divisor = Float(k)
+    var out = ChannelsLast<S>(uninitializedN: n, h: band.count, w: ow, c: total)
+    // Output pixels per tile: 64 × 28 Float32 values (7 KiB) stay in L1 until stored.
+    let tile = 64
+    withBufferPointers([sources.image0, sources.image1, sources.features0, sources.features1,
+                        sources.time, sources.maskLogit, sources.features, sources.flow]) { p in
+    out.scalars.withUnsafeMutableBufferPointer { dst in
+    grid.baseX.withUnsafeBufferPointer { bx in
+    grid.baseY.withUnsafeBufferPointer { by in
+    ys.withUnsafeBufferPointer { ty in
+    xs.withUnsafeBufferPointer { tx in
+        let (pd, pbx, pby, pty, ptx) = (dst.baseAddress!, bx.baseAddress!, by.baseAddress!, ty.baseAddress!, tx.baseAddress!)
+        parallelFor(n * band.count, minimumChunk: 2) { items in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * total) { buffer in
+                let t0 = buffer.baseAddress!
+                for item in items {
+                    let b = item / band.count, r = item % band.count
+                    let ty = pty[band.lowerBound + r]
+                    // Offsets, within a plane, of the two source rows the vertical taps read.
+                    let row0 = ty.i0 * w, row1 = ty.i1 * w
+                    let timePlane = p[4] + (sources.time.n == 1 ? 0 : b) * plane, maskPlane = p[5] + b * plane
+                    let featurePlanes = p[6] + b * 8 * plane, flowPlanes = p[7] + b * 4 * plane
+                    var x0 = 0
+                    while x0 < ow {
+                        let x1 = Swift.min(x0 + tile, ow)
+                        for x in x0..<x1 {
+                            let o = t0 + (x - x0) * total
+                            let tx = ptx[x]
+                            // Frame f (0, 1): warped by flow channels 2f, 2f + 1; its RGB goes to channels 3f…,
+                            // its features to 6 + 4f….
+                            for f in 0..<2 {
+                                let (imageOffset, featureOffset) = (3 * f, 6 + 4 * f)
+                                let image = p[f] + b * 3 * plane, features = p[2 + f] + b * 4 * plane
+                                let fx0 = flowPlanes + 2 * f * plane + row0, fy0 = fx0 + plane
+                                if identity {
+                                    // k = 1: a plain warp (as `warped`), no resize arithmetic.
+                                    let s = grid.sample(x: x, y: ty.i0, dx: fx0[x], dy: fy0[x], baseX: pbx, baseY: pby)
+                                    for ch in 0..<3 { o[imageOffset + ch] = s.evaluate(image + ch * plane) }
+                                    for ch in 0..<4 { o[featureOffset + ch] = s.evaluate(features + ch * plane) }
+                                    continue
+                                }
+                                // The four warped pixels the resize reads: rows i0/i1, columns i0/i1.
+                                let fx1 = flowPlanes + 2 * f * plane + row1, fy1 = fx1 + plane
+                                let a00 = grid.sample(x: tx.i0, y: ty.i0, dx: fx0[tx.i0], dy: fy0[tx.i0], baseX: pbx, baseY: pby)
+                                let a01 = grid.sample(x: tx.i1, y: ty.i0, dx: fx0[tx.i1], dy: fy0[tx.i1], baseX: pbx, baseY: pby)
+                                let a10 = grid.sample(x: tx.i0, y: ty.i1, dx: fx1[tx.i0], dy: fy1[tx.i0], baseX: pbx, baseY: pby)
+                                let a11 = grid.sample(x: tx.i1, y: ty.i1, dx: fx1[tx.i1], dy: fy1[tx.i1], baseX: pbx, baseY: pby)
+                                @inline(__always) func warpedValue(_ q: UnsafePointer<Float>) -> Float {
+                                    let top = a00.evaluate(q) * tx.w0 + a01.evaluate(q) * tx.w1
+                                    let bottom = a10.evaluate(q) * tx.w0 + a11.evaluate(q) * tx.w1
+                                    return top * ty.w0 + bottom * ty.w1
+                                }
+                                for ch in 0..<3 { o[imageOffset + ch] = warpedValue(image + ch * plane) }
+                                for ch in 0..<4 { o[featureOffset + ch] = warpedValue(features + ch * plane) }
+                            }
+                            if identity {
+                                o[14] = timePlane[row0 + x]
+                                o[15] = maskPlane[row0 + x]
+                                for ch in 0..<8 { o[16 + ch] = featurePlanes[ch * plane + row0 + x] }
+                                for ch in 0..<4 { o[24 + ch] = flowPlanes[ch * plane + row0 + x] }
+                                continue
+                            }
+                            @inline(__always) func resized(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>) -> Float {
+                                let top = r0[tx.i0] * tx.w0 + r0[tx.i1] * tx.w1
+                                let bottom = r1[tx.i0] * tx.w0 + r1[tx.i1] * tx.w1
+                                return top * ty.w0 + bottom * ty.w1
+                            }
+                            o[14] = resized(timePlane + row0, timePlane + row1)
+                            o[15] = resized(maskPlane + row0, maskPlane + row1)
+                            for ch in 0..<8 {
+                                let q = featurePlanes + ch * plane
+                                o[16 + ch] = resized(q + row0, q + row1)
+                            }
+                            for ch in 0..<4 {
+                                let q = flowPlanes + ch * plane
+                                o[24 + ch] = resized(q + row0, q + row1) / divisor
+                            }
+                        }
+                        S.store(t0, count: (x1 - x0) * total, to: pd + ((b * band.count + r) * ow + x0) * total, stride: 1)
+                        x0 = x1
+                    }
+                }
+            }
+        }
+    } } } } } }
+    return out
+}
