@@ -4,12 +4,14 @@ Tween side by side, per input size, and prints the ratio. Machines here are nois
 ratio of numbers taken in the same run means much.
 
     pip install "torch==2.13.0+cpu"      # CPU build
-    python3 Benchmarks/compare_pytorch.py --sizes 448x256 1280x720 --runs 5
+    python3 Benchmarks/compare_pytorch.py --sizes 448x256 1280x720 --runs 5 --rounds 3
 
 Both engines: fp32, 2 threads, t = 0.5, scale 1, padding to a multiple of 128, both frames
 encoded (one pair = 2 x Head + the network). PyTorch runs in this process under
 torch.inference_mode(); Tween runs as `.build/release/tween bench` (build it first with
-`swift build -c release`).
+`swift build -c release`). Each round times PyTorch, then Tween f32, then Tween bf16 (where the
+CPU has AVX512-BF16 or AMX); the table gives the medians over rounds and the median of the
+per-round ratios, so a load spike during one engine's turn skews one round, not the result.
 """
 import argparse
 import importlib.util
@@ -60,8 +62,8 @@ def time_pytorch(net, width, height, runs):
     return statistics.median(times), min(times)
 
 
-def time_tween(binary, width, height, runs):
-    out = subprocess.run([binary, "bench", "--size", f"{width}x{height}", "--runs", str(runs)],
+def time_tween(binary, width, height, runs, precision="f32"):
+    out = subprocess.run([binary, "bench", "--size", f"{width}x{height}", "--runs", str(runs), "--precision", precision],
                          check=True, capture_output=True, text=True).stdout
     row = next(line for line in out.splitlines() if line.startswith(f"| {width}x{height}"))
     cells = [c.strip() for c in row.strip("|").split("|")]
@@ -72,7 +74,8 @@ def time_tween(binary, width, height, runs):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", nargs="+", default=["448x256", "1280x720"])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per engine per round (after a warm-up)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of PyTorch and Tween per size")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tween", default=".build/release/tween")
     parser.add_argument("--weights", default=os.path.join(
@@ -82,15 +85,25 @@ def main():
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as workdir:
         net = load_reference_ifnet(workdir, args.weights)
-        print(f"torch {torch.__version__}, {args.threads} threads; Tween {args.tween}; median (min) of {args.runs} runs after a warm-up")
-        print("| input | PyTorch pair | Tween pair | PyTorch / Tween | Tween peak RSS |")
-        print("|---|---|---|---|---|")
+        print(f"torch {torch.__version__}, {args.threads} threads; Tween {args.tween}; per round the median of {args.runs} "
+              f"runs after a warm-up; {args.rounds} rounds")
+        bf16 = subprocess.run([args.tween, "bench", "--size", "64x64", "--runs", "1", "--precision", "bf16"],
+                              capture_output=True).returncode == 0
+        print("| input | PyTorch pair | Tween f32 pair | PyTorch / Tween f32 | Tween bf16 pair | PyTorch / Tween bf16 | Tween f32 peak RSS |")
+        print("|---|---|---|---|---|---|---|")
         for size in args.sizes:
             w, h = map(int, size.lower().split("x"))
-            pt_med, pt_min = time_pytorch(net, w, h, args.runs)
-            tw_med, tw_min, rss = time_tween(args.tween, w, h, args.runs)
-            print(f"| {w}x{h} | {pt_med:.3f} s ({pt_min:.3f}) | {tw_med:.3f} s ({tw_min:.3f}) | {pt_med / tw_med:.2f}x | {rss} |")
-
+            rows = []
+            for _ in range(args.rounds):
+                pt = time_pytorch(net, w, h, args.runs)[0]
+                tw, _, rss = time_tween(args.tween, w, h, args.runs)
+                tb = time_tween(args.tween, w, h, args.runs, "bf16")[0] if bf16 else float("nan")
+                rows.append((pt, tw, tb, rss))
+            med = lambda xs: statistics.median(xs)
+            pt, tw, tb = med([r[0] for r in rows]), med([r[1] for r in rows]), med([r[2] for r in rows])
+            ratio, ratio_bf16 = med([r[0] / r[1] for r in rows]), med([r[0] / r[2] for r in rows])
+            print(f"| {w}x{h} | {pt:.3f} s | {tw:.3f} s | {ratio:.2f}x | "
+                  + (f"{tb:.3f} s | {ratio_bf16:.2f}x" if bf16 else "n/a | n/a") + f" | {rows[-1][3]} |")
 
 if __name__ == "__main__":
     main()

@@ -79,3 +79,16 @@ func warpResizeFused(c: Int, h: Int, w: Int, factor: Double) {
     let d = difference(fused, twoStep)
     #expect(d.maxAbs == 0, "\(c)x\(h)x\(w) ×\(factor): \(d)")
 }
+
+@Test("final warp, sigmoid and blend in one pass equal the four steps, bit for bit", arguments: [
+    (1, 3, 13, 7), (2, 3, 8, 32), (1, 1, 1, 1), (1, 4, 5, 9),
+])
+func finalBlendFused(n: Int, c: Int, h: Int, w: Int) {
+    let i0 = Tensor.random([n, c, h, w], seed: 60), i1 = Tensor.random([n, c, h, w], seed: 61)
+    let flow = Tensor.random([n, 4, h, w], in: -15...15, seed: 62)
+    let logit = Tensor.random([n, 1, h, w], in: -9...9, seed: 63)
+    let fused = warpedAndBlended(i0, i1, flow: flow, maskLogit: logit)
+    let w0 = warped(i0, flow: flow, flowChannel: 0), w1 = warped(i1, flow: flow, flowChannel: 2), m = sigmoid(logit)
+    let same = (fused.warped0 == w0, fused.warped1 == w1, fused.mask == m, fused.frame == blended(w0, w1, mask: m))
+    #expect(same == (true, true, true, true), "n \(n) c \(c) \(h)x\(w): \(same)")
+}

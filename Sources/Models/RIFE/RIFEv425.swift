@@ -151,11 +151,9 @@ public struct RIFEv425: Sendable {
         let final = BlockState(flow: flow!, maskLogit: maskLogit!, features: features!)
         (flow, maskLogit, features) = (nil, nil, nil)
         return clock.measure("warp+blend") {
-            let warped0 = warped(image0, flow: final.flow, flowChannel: 0)
-            let warped1 = warped(image1, flow: final.flow, flowChannel: 2)
-            let mask = sigmoid(final.maskLogit)
-            return Output(blocks: keepingBlockStates ? kept : [final], warped0: warped0, warped1: warped1, mask: mask,
-                          frame: blended(warped0, warped1, mask: mask))
+            let out = warpedAndBlended(image0, image1, flow: final.flow, maskLogit: final.maskLogit)
+            return Output(blocks: keepingBlockStates ? kept : [final], warped0: out.warped0, warped1: out.warped1,
+                          mask: out.mask, frame: out.frame)
         }
     }
 
