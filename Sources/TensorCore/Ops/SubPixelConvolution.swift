@@ -175,7 +175,8 @@ public func interleavedSplitBlockOutput(height h: Int, width w: Int, batch n: In
 /// pixel shuffle by `r` in the same pass:
 /// `out[c', (2i + a)·r + a', (2j + b)·r + b'] = phases[a·2 + b][i, j, c'·r² + a'·r + b']`,
 /// which is `pixel_shuffle(interleave(phases), r)` (r = 1: the plain interleave, [N, C, 2H, 2W]).
-func interleavedPhases(_ phases: [ChannelsLastTensor], shuffle r: Int = 1) -> Tensor {
+/// Public so that tests can check it against its definition on phases of any shape.
+public func interleavedPhases(_ phases: [ChannelsLastTensor], shuffle r: Int = 1) -> Tensor {
     let (n, h, w, c) = (phases[0].n, phases[0].h, phases[0].w, phases[0].c)
     precondition(c % (r * r) == 0, "pixel shuffle: channels \(c) not divisible by \(r * r)")
     let oc = c / (r * r), oh = 2 * h * r, ow = 2 * w * r
@@ -189,33 +190,64 @@ func interleavedPhases(_ phases: [ChannelsLastTensor], shuffle r: Int = 1) -> Te
 
 /// The interleave's loop: writes output row `y` of channel `ch` (batch `b`) where `destination`
 /// says, then calls `finish` on that row with the pointer `destination` returned beside it.
+///
+/// Why it walks the phases' rows, not the output's: a phase pixel's C values are contiguous and
+/// feed `C / r` output rows, `r` values each, while an output row takes only `r` values from each
+/// phase pixel. Walking output rows reads every phase row `C / r` times with a stride of C floats;
+/// walking the two phase rows (a, 0) and (a, 1) that make up a group of output rows reads each
+/// pixel's values once, in order, and stores them as contiguous runs of `2r` floats into the
+/// group's `C / r` output rows (a pure copy: the values are unchanged).
 func interleavePhases(_ phases: [ChannelsLastTensor], shuffle r: Int,
                       destination: (_ b: Int, _ ch: Int, _ y: Int) -> (UnsafeMutablePointer<Float>, UnsafePointer<Float>?),
                       finish: (UnsafeMutablePointer<Float>, UnsafePointer<Float>?) -> Void) {
     let (n, h, w, c) = (phases[0].n, phases[0].h, phases[0].w, phases[0].c)
-    let oc = c / (r * r), oh = 2 * h * r
+    let oc = c / (r * r)
+    let rowsPerGroup = oc * r  // output rows fed by one pair of phase rows: (channel, a') pairs
     phases[0].scalars.withUnsafeBufferPointer { p0 in
     phases[1].scalars.withUnsafeBufferPointer { p1 in
     phases[2].scalars.withUnsafeBufferPointer { p2 in
     phases[3].scalars.withUnsafeBufferPointer { p3 in
         let sources = [p0.baseAddress!, p1.baseAddress!, p2.baseAddress!, p3.baseAddress!]
-        // One work item per output row: (batch, channel, y) with y = (2i + a)·r + a'.
-        parallelFor(n * oc * oh, minimumChunk: 8) { rows in
-            for row in rows {
-                let y = row % oh, plane = row / oh, ch = plane % oc, b = plane / oc
-                let (ya, aPrime) = (y / r, y % r)
-                let (i, a) = (ya / 2, ya % 2)
-                let (dst, extra) = destination(b, ch, y)
-                for bPhase in 0..<2 {
-                    let src = sources[a * 2 + bPhase] + ((b * h + i) * w) * c + ch * r * r + aPrime * r
-                    for j in 0..<w {
-                        let s = src + j * c
-                        let x0 = (2 * j + bPhase) * r
-                        for bPrime in 0..<r { dst[x0 + bPrime] = s[bPrime] }
+        // One work item per group: (batch, phase row i, row phase a), writing output rows
+        // y = (2i + a)·r + a' of every channel, a' < r.
+        parallelFor(n * h * 2, minimumChunk: 2) { groups in
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: rowsPerGroup) { rowStarts in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: rowsPerGroup) { extras in
+                for group in groups {
+                    let a = group % 2, i = (group / 2) % h, b = group / (2 * h)
+                    // Output row (ch, a') is entry ch·r + a', matching the phase channel order ch·r² + a'·r + b'.
+                    for ch in 0..<oc {
+                        for aPrime in 0..<r {
+                            let (row, extra) = destination(b, ch, (2 * i + a) * r + aPrime)
+                            rowStarts[ch * r + aPrime] = row
+                            extras[ch * r + aPrime] = extra
+                        }
                     }
+                    let left = sources[a * 2] + (b * h + i) * w * c, right = sources[a * 2 + 1] + (b * h + i) * w * c
+                    let dst = rowStarts.baseAddress!
+                    if r == 2 {
+                        // Output x = 4j + 2·bPhase + b': each row gets left[b'] then right[b'], 4 floats per pixel.
+                        for j in 0..<w {
+                            let (l, rt) = (UnsafeRawPointer(left + j * c), UnsafeRawPointer(right + j * c))
+                            for k in 0..<rowsPerGroup {
+                                let run = SIMD4<Float>(lowHalf: l.loadUnaligned(fromByteOffset: 8 * k, as: SIMD2<Float>.self),
+                                                       highHalf: rt.loadUnaligned(fromByteOffset: 8 * k, as: SIMD2<Float>.self))
+                                UnsafeMutableRawPointer(dst[k] + 4 * j).storeBytes(of: run, as: SIMD4<Float>.self)
+                            }
+                        }
+                    } else {
+                        // Output x = (2j + bPhase)·r + b'.
+                        for j in 0..<w {
+                            let (l, rt) = (left + j * c, right + j * c)
+                            for k in 0..<rowsPerGroup {
+                                let d = dst[k] + 2 * r * j
+                                for bPrime in 0..<r { d[bPrime] = l[k * r + bPrime]; d[r + bPrime] = rt[k * r + bPrime] }
+                            }
+                        }
+                    }
+                    for k in 0..<rowsPerGroup { finish(rowStarts[k], extras[k]) }
                 }
-                finish(dst, extra)
-            }
+            } }
         }
     } } } }
 }
