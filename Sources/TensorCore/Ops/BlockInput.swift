@@ -81,71 +81,27 @@ public func assembledBlockInput<S: ActivationScalar>(_ sources: BlockInputSource
     ys.withUnsafeBufferPointer { ty in
     xs.withUnsafeBufferPointer { tx in
         let (pd, pbx, pby, pty, ptx) = (dst.baseAddress!, bx.baseAddress!, by.baseAddress!, ty.baseAddress!, tx.baseAddress!)
+        let timeBatchStride = sources.time.n == 1 ? 0 : plane
         parallelFor(n * band.count, minimumChunk: 2) { items in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * total) { buffer in
                 let t0 = buffer.baseAddress!
                 for item in items {
-                    let b = item / band.count, r = item % band.count
+                    let (b, r) = (item / band.count, item % band.count)
                     let ty = pty[band.lowerBound + r]
-                    // Offsets, within a plane, of the two source rows the vertical taps read.
-                    let row0 = ty.i0 * w, row1 = ty.i1 * w
-                    let timePlane = p[4] + (sources.time.n == 1 ? 0 : b) * plane, maskPlane = p[5] + b * plane
-                    let featurePlanes = p[6] + b * 8 * plane, flowPlanes = p[7] + b * 4 * plane
+                    // Every pointer and number the row needs, with batch b's planes resolved once.
+                    let row = BlockInputRow(
+                        image0: p[0] + b * 3 * plane, image1: p[1] + b * 3 * plane,
+                        features0: p[2] + b * 4 * plane, features1: p[3] + b * 4 * plane,
+                        time: p[4] + b * timeBatchStride, mask: p[5] + b * plane, features: p[6] + b * 8 * plane,
+                        flow: p[7] + b * 4 * plane, plane: plane, row0: ty.i0 * w, row1: ty.i1 * w, y0: ty.i0, y1: ty.i1,
+                        ty0: ty.w0, ty1: ty.w1, grid: grid, baseX: pbx, baseY: pby, divisor: divisor)
                     var x0 = 0
                     while x0 < ow {
                         let x1 = Swift.min(x0 + tile, ow)
-                        for x in x0..<x1 {
-                            let o = t0 + (x - x0) * total
-                            let tx = ptx[x]
-                            // Frame f (0, 1): warped by flow channels 2f, 2f + 1; its RGB goes to channels 3f…,
-                            // its features to 6 + 4f….
-                            for f in 0..<2 {
-                                let (imageOffset, featureOffset) = (3 * f, 6 + 4 * f)
-                                let image = p[f] + b * 3 * plane, features = p[2 + f] + b * 4 * plane
-                                let fx0 = flowPlanes + 2 * f * plane + row0, fy0 = fx0 + plane
-                                if identity {
-                                    // k = 1: a plain warp (as `warped`), no resize arithmetic.
-                                    let s = grid.sample(x: x, y: ty.i0, dx: fx0[x], dy: fy0[x], baseX: pbx, baseY: pby)
-                                    for ch in 0..<3 { o[imageOffset + ch] = s.evaluate(image + ch * plane) }
-                                    for ch in 0..<4 { o[featureOffset + ch] = s.evaluate(features + ch * plane) }
-                                    continue
-                                }
-                                // The four warped pixels the resize reads: rows i0/i1, columns i0/i1.
-                                let fx1 = flowPlanes + 2 * f * plane + row1, fy1 = fx1 + plane
-                                let a00 = grid.sample(x: tx.i0, y: ty.i0, dx: fx0[tx.i0], dy: fy0[tx.i0], baseX: pbx, baseY: pby)
-                                let a01 = grid.sample(x: tx.i1, y: ty.i0, dx: fx0[tx.i1], dy: fy0[tx.i1], baseX: pbx, baseY: pby)
-                                let a10 = grid.sample(x: tx.i0, y: ty.i1, dx: fx1[tx.i0], dy: fy1[tx.i0], baseX: pbx, baseY: pby)
-                                let a11 = grid.sample(x: tx.i1, y: ty.i1, dx: fx1[tx.i1], dy: fy1[tx.i1], baseX: pbx, baseY: pby)
-                                @inline(__always) func warpedValue(_ q: UnsafePointer<Float>) -> Float {
-                                    let top = a00.evaluate(q) * tx.w0 + a01.evaluate(q) * tx.w1
-                                    let bottom = a10.evaluate(q) * tx.w0 + a11.evaluate(q) * tx.w1
-                                    return top * ty.w0 + bottom * ty.w1
-                                }
-                                for ch in 0..<3 { o[imageOffset + ch] = warpedValue(image + ch * plane) }
-                                for ch in 0..<4 { o[featureOffset + ch] = warpedValue(features + ch * plane) }
-                            }
-                            if identity {
-                                o[14] = timePlane[row0 + x]
-                                o[15] = maskPlane[row0 + x]
-                                for ch in 0..<8 { o[16 + ch] = featurePlanes[ch * plane + row0 + x] }
-                                for ch in 0..<4 { o[24 + ch] = flowPlanes[ch * plane + row0 + x] }
-                                continue
-                            }
-                            @inline(__always) func resized(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>) -> Float {
-                                let top = r0[tx.i0] * tx.w0 + r0[tx.i1] * tx.w1
-                                let bottom = r1[tx.i0] * tx.w0 + r1[tx.i1] * tx.w1
-                                return top * ty.w0 + bottom * ty.w1
-                            }
-                            o[14] = resized(timePlane + row0, timePlane + row1)
-                            o[15] = resized(maskPlane + row0, maskPlane + row1)
-                            for ch in 0..<8 {
-                                let q = featurePlanes + ch * plane
-                                o[16 + ch] = resized(q + row0, q + row1)
-                            }
-                            for ch in 0..<4 {
-                                let q = flowPlanes + ch * plane
-                                o[24 + ch] = resized(q + row0, q + row1) / divisor
-                            }
+                        if identity {
+                            for x in x0..<x1 { row.assembleUnscaled(x: x, into: t0 + (x - x0) * total) }
+                        } else {
+                            for x in x0..<x1 { row.assembleDownscaled(tap: ptx[x], into: t0 + (x - x0) * total) }
                         }
                         S.store(t0, count: (x1 - x0) * total, to: pd + ((b * band.count + r) * ow + x0) * total, stride: 1)
                         x0 = x1
@@ -155,4 +111,67 @@ public func assembledBlockInput<S: ActivationScalar>(_ sources: BlockInputSource
         }
     } } } } } }
     return out
+}
+
+/// One output row of `assembledBlockInput`: the sources of one batch image (each pointer at its
+/// first plane), the two source rows the vertical taps read and their weights.
+private struct BlockInputRow {
+    let image0: UnsafePointer<Float>, image1: UnsafePointer<Float>
+    let features0: UnsafePointer<Float>, features1: UnsafePointer<Float>
+    let time: UnsafePointer<Float>, mask: UnsafePointer<Float>, features: UnsafePointer<Float>, flow: UnsafePointer<Float>
+    let plane: Int
+    /// Offsets of the source rows within a plane, their indices and their weights.
+    let row0: Int, row1: Int, y0: Int, y1: Int, ty0: Float, ty1: Float
+    let grid: WarpGrid, baseX: UnsafePointer<Float>, baseY: UnsafePointer<Float>
+    let divisor: Float
+
+    /// k = 1: the warp (as `warped`) and copies, no resize arithmetic; writes `o[0..<28]`.
+    @inline(__always)
+    func assembleUnscaled(x: Int, into o: UnsafeMutablePointer<Float>) {
+        let plane = plane, at = row0 + x
+        let s0 = grid.sample(x: x, y: y0, dx: flow[at], dy: flow[plane + at], baseX: baseX, baseY: baseY)
+        let s1 = grid.sample(x: x, y: y0, dx: flow[2 * plane + at], dy: flow[3 * plane + at], baseX: baseX, baseY: baseY)
+        o[0] = s0.evaluate(image0); o[1] = s0.evaluate(image0 + plane); o[2] = s0.evaluate(image0 + 2 * plane)
+        o[3] = s1.evaluate(image1); o[4] = s1.evaluate(image1 + plane); o[5] = s1.evaluate(image1 + 2 * plane)
+        for ch in 0..<4 { o[6 + ch] = s0.evaluate(features0 + ch * plane) }
+        for ch in 0..<4 { o[10 + ch] = s1.evaluate(features1 + ch * plane) }
+        o[14] = time[at]
+        o[15] = mask[at]
+        for ch in 0..<8 { o[16 + ch] = features[ch * plane + at] }
+        for ch in 0..<4 { o[24 + ch] = flow[ch * plane + at] }
+    }
+
+    /// k > 1: each warped value at the four pixels the resize reads, combined as `warpedResized` does;
+    /// the other parts resized as `resizedBilinear` does, the flow then divided by k.
+    @inline(__always)
+    func assembleDownscaled(tap tx: InterpolationTap, into o: UnsafeMutablePointer<Float>) {
+        let plane = plane
+        for f in 0..<2 {
+            // Frame f: warped by flow channels 2f, 2f + 1; RGB to channels 3f…, features to 6 + 4f….
+            let fx0 = flow + 2 * f * plane + row0, fy0 = fx0 + plane
+            let fx1 = flow + 2 * f * plane + row1, fy1 = fx1 + plane
+            let a00 = grid.sample(x: tx.i0, y: y0, dx: fx0[tx.i0], dy: fy0[tx.i0], baseX: baseX, baseY: baseY)
+            let a01 = grid.sample(x: tx.i1, y: y0, dx: fx0[tx.i1], dy: fy0[tx.i1], baseX: baseX, baseY: baseY)
+            let a10 = grid.sample(x: tx.i0, y: y1, dx: fx1[tx.i0], dy: fy1[tx.i0], baseX: baseX, baseY: baseY)
+            let a11 = grid.sample(x: tx.i1, y: y1, dx: fx1[tx.i1], dy: fy1[tx.i1], baseX: baseX, baseY: baseY)
+            @inline(__always) func warpedValue(_ q: UnsafePointer<Float>) -> Float {
+                let top = a00.evaluate(q) * tx.w0 + a01.evaluate(q) * tx.w1
+                let bottom = a10.evaluate(q) * tx.w0 + a11.evaluate(q) * tx.w1
+                return top * ty0 + bottom * ty1
+            }
+            let (image, feats) = f == 0 ? (image0, features0) : (image1, features1)
+            for ch in 0..<3 { o[3 * f + ch] = warpedValue(image + ch * plane) }
+            for ch in 0..<4 { o[6 + 4 * f + ch] = warpedValue(feats + ch * plane) }
+        }
+        @inline(__always) func resized(_ q: UnsafePointer<Float>) -> Float {
+            let (r0, r1) = (q + row0, q + row1)
+            let top = r0[tx.i0] * tx.w0 + r0[tx.i1] * tx.w1
+            let bottom = r1[tx.i0] * tx.w0 + r1[tx.i1] * tx.w1
+            return top * ty0 + bottom * ty1
+        }
+        o[14] = resized(time)
+        o[15] = resized(mask)
+        for ch in 0..<8 { o[16 + ch] = resized(features + ch * plane) }
+        for ch in 0..<4 { o[24 + ch] = resized(flow + ch * plane) / divisor }
+    }
 }
