@@ -65,11 +65,13 @@ def time_pytorch(net, width, height, runs):
 def time_tween(binary, width, height, runs, precision="f32"):
     out = subprocess.run([binary, "bench", "--size", f"{width}x{height}", "--runs", str(runs), "--precision", precision],
                          check=True, capture_output=True, text=True).stdout
-    row = next(line for line in out.splitlines() if line.startswith(f"| {width}x{height}"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
+    lines = out.splitlines()
+    split = lambda line: [c.strip() for c in line.strip().strip("|").split("|")]
+    header = split(next(line for line in lines if line.startswith("| input")))
+    cells = split(next(line for line in lines if line.startswith(f"| {width}x{height}")))
+    column = lambda prefix: cells[next(i for i, name in enumerate(header) if name.startswith(prefix))]
     seconds = lambda s: float(re.sub(r"[^0-9.]", "", s))
-    return seconds(cells[2]), seconds(cells[3]), cells[6]
-
+    return seconds(column("pair")), seconds(column("min")), column("peak RSS")
 
 def main():
     parser = argparse.ArgumentParser()
