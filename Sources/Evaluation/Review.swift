@@ -1,7 +1,7 @@
 public import Foundation
 public import Interpolation
 import MediaIO
-public import TensorCore
+import TensorCore
 
 /// Collects what a person needs to review a video's generated frames: every gated frame's place
 /// in the output, and small pictures of the worst ones (the output, both warped candidates and

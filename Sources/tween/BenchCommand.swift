@@ -26,6 +26,8 @@ struct BenchCommand: ParsableCommand {
     private struct Engine {
         let precision: Precision
         let time: (_ frame0: Tensor, _ frame1: Tensor, StageClock) -> (pair: Double, net: Double)
+        /// Convolution FLOPs per stage of one pair at a padded size (RIFE v4.25 only).
+        let flops: ((_ height: Int, _ width: Int) -> [String: Double])?
     }
 
     func run() throws {
@@ -68,8 +70,15 @@ struct BenchCommand: ParsableCommand {
             for (e, engine) in engines.enumerated() {
                 print("| \(w)x\(h) | \(padded.width)x\(padded.height) | \(engine.precision.rawValue) | \(fmt(median(pair[e]))) s | "
                       + "\(fmt(pair[e].min()!)) s | \(fmt(median(net[e]))) s | \(fmt(net[e].min()!)) s | \(peakRSSMiB()) MiB |")
-                notes.append("\(w)x\(h) \(engine.precision.rawValue): "
-                             + stageOrder.map { "\($0) \(fmt(median(stages[e][$0]!) * 1000)) ms" }.joined(separator: ", "))
+                // GFLOP/s of each stage's convolutions over the stage's whole time (warps and the rest included).
+                let flops = engine.flops?(padded.height, padded.width) ?? [:]
+                notes.append("\(w)x\(h) \(engine.precision.rawValue): " + stageOrder.map { label in
+                    let seconds = median(stages[e][label]!)
+                    let rate = flops[label].map { String(format: " (%.0f GFLOP/s)", $0 / seconds / 1e9) } ?? ""
+                    return "\(label) \(fmt(seconds * 1000)) ms\(rate)"
+                }.joined(separator: ", ") + (flops.isEmpty ? "" : String(
+                    format: "; pair %.2f GFLOP of convolutions, %.0f GFLOP/s", flops.values.reduce(0, +) / 1e9,
+                    flops.values.reduce(0, +) / median(pair[e]) / 1e9)))
             }
             for e in engines.indices.dropFirst() {
                 // Ratios of runs taken back to back, then their median: robust to load that drifts.
@@ -81,7 +90,7 @@ struct BenchCommand: ParsableCommand {
                              + "(median of per-run ratios): pair ×\(fmt(speedup)); " + stageSpeedups.joined(separator: ", "))
             }
         }
-        print("\nper stage, median (head = both frames):")
+        print("\nper stage, median (head = both frames; GFLOP/s = the stage's convolution arithmetic over its whole time):")
         for line in notes { print("  " + line) }
     }
 
@@ -91,23 +100,24 @@ struct BenchCommand: ParsableCommand {
         guard let interpolator = loaded as? Interpolator else {
             // HDv3 has no per-frame encoder (and only f32): the pair time is the network time.
             let midpoint = loaded as! MidpointInterpolator
-            return [Engine(precision: .float32) { frame0, frame1, clock in
+            return [Engine(precision: .float32, time: { frame0, frame1, clock in
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 _ = midpoint.midpoint(frame0, frame1, clock: clock)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 return (seconds, seconds)
-            }]
+            }, flops: nil)]
         }
         return try precisions.map { precision in
             let engine = Interpolator(model: try interpolator.model.computing(in: precision), scale: scale)
-            return Engine(precision: precision) { frame0, frame1, clock in
+            let scale = scale
+            return Engine(precision: precision, time: { frame0, frame1, clock in
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let p0 = engine.prepare(frame0, clock: clock), p1 = engine.prepare(frame1, clock: clock)
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 _ = engine.run(p0, p1, time: .uniform(0.5), clock: clock)
                 let t2 = DispatchTime.now().uptimeNanoseconds
                 return (Double(t2 - t0) / 1e9, Double(t2 - t1) / 1e9)
-            }
+            }, flops: { height, width in engine.model.convolutionFLOPs(height: height, width: width, scale: scale) })
         }
     }
 

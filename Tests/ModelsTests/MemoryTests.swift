@@ -81,3 +81,22 @@ struct MemoryTests {
         #expect(lean.network.blocks[0].maskLogit == all.network.blocks[4].maskLogit)
     }
 }
+
+/// The bench's GFLOP/s divide by this count; it must be the arithmetic issue #7 states for the network.
+@Test("convolution FLOPs per stage add up to issue #7's counts")
+func convolutionFLOPsMatchTheIssue() {
+    let model = Golden.interpolator.model
+    for (height, width, gflop) in [(256, 512, 5.82), (768, 1280, 43.68), (1152, 1920, 98.29)] {
+        let stages = model.convolutionFLOPs(height: height, width: width)
+        #expect(Set(stages.keys) == ["head", "block0", "block1", "block2", "block3", "block4"])
+        let total = stages.values.reduce(0, +) / 1e9
+        #expect(abs(total - gflop) < 0.005, "\(width)x\(height): \(total) GFLOP")
+    }
+    // Block 4 at 1280×768 by hand: 28→16 s2 to 640×384, 16→32 s2 to 320×192, eight 32→32, then 4 phases 32→52 2×2.
+    let (a, b) = (640 * 384, 320 * 192)
+    let block4 = 2.0 * Double(a * 16 * 28 * 9 + b * 32 * 16 * 9 + 8 * b * 32 * 32 * 9 + 4 * b * 52 * 32 * 4)
+    #expect(model.convolutionFLOPs(height: 768, width: 1280)["block4"] == block4)
+    // scale 0.5 halves the resolution of every block: the blocks' arithmetic drops to about a quarter.
+    let half = model.convolutionFLOPs(height: 768, width: 1280, scale: 0.5)
+    #expect(abs(half["block4"]! / block4 - 0.25) < 0.01)
+}

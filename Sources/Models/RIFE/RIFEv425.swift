@@ -157,6 +157,34 @@ public struct RIFEv425: Sendable {
         }
     }
 
+    /// Floating-point operations of the convolutions of one pair, per stage as `StageClock` labels them
+    /// ("head" for both frames, "block0"…"block4"), counting a multiply-add as two and each transposed
+    /// convolution as its four 2×2 sub-pixel phases (the arithmetic it needs, whatever form runs it;
+    /// issue #7's table counts the same way: 43.68 GFLOP for a 1280×768 pair).
+    /// - Parameters: height, width: the padded frame size; scale: as in `callAsFunction`.
+    public func convolutionFLOPs(height: Int, width: Int, scale: Double = 1) -> [String: Double] {
+        func conv(_ layer: Conv2DLayer, _ h: Int, _ w: Int) -> (flops: Double, h: Int, w: Int) {
+            let (o, i, kh, kw) = (layer.weight.shape[0], layer.weight.shape[1], layer.weight.shape[2], layer.weight.shape[3])
+            let oh = (h + 2 * layer.padding - kh) / layer.stride + 1, ow = (w + 2 * layer.padding - kw) / layer.stride + 1
+            return (2 * Double(oh * ow * o * i * kh * kw), oh, ow)
+        }
+        func transposed(_ layer: ConvTranspose2DLayer, _ h: Int, _ w: Int) -> Double {
+            let weight = layer.subPixel.phases[0].weight  // [O, I, 2, 2] per phase
+            return 4 * 2 * Double(h * w * weight.shape[0] * weight.shape[1] * 4)
+        }
+        var stages: [String: Double] = [:]
+        let c0 = conv(head.cnn0, height, width), c1 = conv(head.cnn1, c0.h, c0.w), c2 = conv(head.cnn2, c1.h, c1.w)
+        stages["head"] = 2 * (c0.flops + c1.flops + c2.flops + transposed(head.cnn3, c2.h, c2.w))
+        for (i, block) in blocks.enumerated() {
+            let k = RIFEv425.blockDownscales[i] / scale
+            let (h, w) = (Int((Double(height) * (1 / k)).rounded(.down)), Int((Double(width) * (1 / k)).rounded(.down)))
+            let a = conv(block.conv0[0], h, w), b = conv(block.conv0[1], a.h, a.w)
+            let units = block.convBlock.reduce(0) { $0 + conv($1.conv, b.h, b.w).flops }
+            stages["block\(i)"] = a.flops + b.flops + units + transposed(block.lastConv, b.h, b.w)
+        }
+        return stages
+    }
+
     /// Runs block `index` alone on its full-resolution input (for golden tests of one block in isolation).
     /// - Parameters:
     ///   - input: the 15-channel (block 0) or 24-channel block input at the padded size.
