@@ -100,3 +100,18 @@ func convolutionFLOPsMatchTheIssue() {
     let half = model.convolutionFLOPs(height: 768, width: 1280, scale: 0.5)
     #expect(abs(half["block4"]! / block4 - 0.25) < 0.01)
 }
+
+/// Without `keepingBlockStates` the last block computes flow and mask only; they, and so the frame,
+/// must be what the full 13-channel last convolution gives.
+@Test("the last block without its features gives the same flow, mask and frame")
+func lastBlockWithoutFeatures() {
+    let (a, b) = Golden.demoRun.prepared
+    let lean = Golden.interpolator.run(a, b, time: .uniform(0.4))
+    let full = Golden.interpolator.run(a, b, time: .uniform(0.4), keepingBlockStates: true)
+    let (x, y) = (lean.network.blocks.last!, full.network.blocks.last!)
+    #expect(x.features.c == 0 && y.features.c == 8)
+    func worst(_ p: Tensor, _ q: Tensor) -> Float { zip(p.scalars, q.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) } }
+    let (flow, mask, frame) = (worst(x.flow, y.flow), worst(x.maskLogit, y.maskLogit), worst(lean.frame, full.frame))
+    print("last block without features vs with: flow max |Δ| \(flow), mask \(mask), frame \(frame)")
+    #expect(x.flow.shape == y.flow.shape && flow == 0 && mask == 0 && frame == 0)
+}

@@ -50,6 +50,13 @@ public struct ConvTranspose2DLayer: Sendable {
 
     public func callAsFunction(_ x: Tensor) -> Tensor { subPixel(x) }
 
+    /// The same layer computing only the output channels `outputs` (see `SubPixelConvTranspose.keepingOutputs`).
+    public func keepingOutputs(_ outputs: Range<Int>) -> ConvTranspose2DLayer {
+        ConvTranspose2DLayer(subPixel: subPixel.keepingOutputs(outputs))
+    }
+
+    private init(subPixel: SubPixelConvTranspose) { self.subPixel = subPixel }
+
     /// Channels-last in (Float32 or bf16), Float32 NCHW out at twice the resolution, optionally
     /// pixel-shuffled by `shuffle` in the same pass.
     public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLast<S>, shuffle: Int = 1) -> Tensor {

@@ -74,7 +74,9 @@ public struct RIFEv425: Sendable {
     public struct Output: Sendable {
         /// State after each block, coarse to fine, when the pass was asked to keep them
         /// (`keepingBlockStates`); otherwise only the final block's (13 full-size planes each:
-        /// at 4K, keeping all five costs 2 GB). `blocks.last` is the final state either way.
+        /// at 4K, keeping all five costs 2 GB). `blocks.last` is the final state either way; without
+        /// `keepingBlockStates` its features are empty ([N, 0, H, W]) when the last block works at full
+        /// resolution (scale 1): nothing reads them, so they are not computed.
         public var blocks: [BlockState]
         /// I0 and I1 warped by the final flow.
         public var warped0: Tensor
@@ -141,7 +143,10 @@ public struct RIFEv425: Sendable {
                 }
                 // Only the flow is read from here on.
                 (maskLogit, features) = (nil, nil)
-                let split = k == 1 ? block.restSplit(half, previousFlow: flow, bandBytes: image0.n == 1 ? bandBytes : .max)
+                // The last block's features are read by no one (unless the caller keeps every state).
+                let withFeatures = keepingBlockStates || i < blocks.count - 1
+                let split = k == 1 ? block.restSplit(half, previousFlow: flow, bandBytes: image0.n == 1 ? bandBytes : .max,
+                                                     withFeatures: withFeatures)
                                    : resizedSplitBlockOutput(block.rest(half), factor: k, previousFlow: flow)
                 return BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
             }
@@ -224,6 +229,10 @@ struct IFBlock: Sendable {
     let conv0: [Conv2DLayer]       // "conv0.{0,1}.0": two stride-2 convs, c/2 then c channels
     let convBlock: [ResConv]       // "convblock.{0..7}"
     let lastConv: ConvTranspose2DLayer  // "lastconv.0" (c → 4·13), then PixelShuffle(2)
+    /// `lastConv` computing flow and mask only (its first 4·5 outputs: after the pixel shuffle, output
+    /// channel c' comes from channels 4c'…4c' + 3). The last block's features are read by no one, so it
+    /// skips 32 of the 52 channels (2 of the 43.7 GFLOP of a 720p pair) and their 8 full-size planes.
+    let flowAndMaskConv: ConvTranspose2DLayer
 
     init(_ store: inout WeightStore, _ name: String, inputs: Int, width c: Int) throws {
         conv0 = [
@@ -232,6 +241,7 @@ struct IFBlock: Sendable {
         ]
         convBlock = try (0..<8).map { try ResConv(&store, "\(name).convblock.\($0)", channels: c) }
         lastConv = try ConvTranspose2DLayer(&store, "\(name).lastconv.0", in: c, out: 4 * 13)
+        flowAndMaskConv = lastConv.keepingOutputs(0..<(4 * 5))
     }
 
     /// The block on its whole input, for `RIFEv425.runBlock`: returns its own flow delta (not added to
@@ -310,11 +320,16 @@ struct IFBlock: Sendable {
     /// `interleavedSplitBlockOutput` does, with the last convolution run band by band: its four phase
     /// outputs (13 full-size planes) exist about `bandBytes` at a time, each band interleaved into
     /// its rows of the result. Identical to the whole form (see `SubPixelConvTranspose.phases(_:rows:)`).
-    func restSplit<S: ActivationScalar>(_ half: ChannelsLast<S>, previousFlow: Tensor?, bandBytes: Int)
+    /// - Parameter withFeatures: false to compute flow and mask only (`flowAndMaskConv`); the features
+    ///   come back empty ([N, 0, H, W]).
+    func restSplit<S: ActivationScalar>(_ half: ChannelsLast<S>, previousFlow: Tensor?, bandBytes: Int, withFeatures: Bool = true)
         -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
         let x = trunk(half)
-        let rowBytes = 4 * x.w * 13 * 4 * MemoryLayout<Float>.stride  // four phases, 13·2² Float32 channels
+        let layer = withFeatures ? lastConv : flowAndMaskConv
+        let rowBytes = 4 * x.w * (withFeatures ? 13 : 5) * 4 * MemoryLayout<Float>.stride  // four phases, c·2² Float32 channels
         return interleavedSplitBlockOutput(height: x.h, width: x.w, batch: x.n, shuffle: 2, previousFlow: previousFlow,
-                                           bandRows: max(1, bandBytes / rowBytes)) { rows in lastConv.subPixel.phases(x, rows: rows) }
+                                           bandRows: max(1, bandBytes / rowBytes), withFeatures: withFeatures) { rows in
+            layer.subPixel.phases(x, rows: rows)
+        }
     }
 }

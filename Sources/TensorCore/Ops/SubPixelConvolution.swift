@@ -50,6 +50,24 @@ public struct SubPixelConvTranspose: Sendable {
         }
     }
 
+    /// The same layer computing only the output channels `outputs` (each phase's weight and bias sliced):
+    /// for a caller that reads only some channels, the others are never computed.
+    public func keepingOutputs(_ outputs: Range<Int>) -> SubPixelConvTranspose {
+        SubPixelConvTranspose(phases: phases.map { phase in
+            let w = phase.weight, (inputs, kh, kw) = (w.shape[1], w.shape[2], w.shape[3])
+            let per = inputs * kh * kw
+            return ConvolutionWeights(
+                weight: Tensor(shape: [outputs.count, inputs, kh, kw],
+                               scalars: Array(w.scalars[(outputs.lowerBound * per)..<(outputs.upperBound * per)])),
+                bias: phase.bias.map { Tensor(shape: [outputs.count], scalars: Array($0.scalars[outputs])) })
+        })
+    }
+
+    private init(phases: [ConvolutionWeights]) {
+        self.phases = phases
+        merged = nil
+    }
+
     /// `conv_transpose2d(x, w, b, stride: 2, padding: 1)`: [N, I, H, W] → [N, O, 2H, 2W].
     public func callAsFunction(_ x: Tensor) -> Tensor { self(x.channelsLast()) }
 
@@ -130,22 +148,27 @@ public func interleavedSplitBlockOutput(_ phases: [ChannelsLastTensor], shuffle 
 /// - Parameters:
 ///   - height, width, batch: the phase outputs' size (the result is `2·height·r × 2·width·r`).
 ///   - bandRows: phase rows per band.
+///   - withFeatures: false when the phases carry flow and mask only (5·r² channels, from
+///     `SubPixelConvTranspose.keepingOutputs(0..<5·r²)`); the features come back empty ([N, 0, H, W]).
 ///   - phases: the four phase outputs for a range of phase rows.
 public func interleavedSplitBlockOutput(height h: Int, width w: Int, batch n: Int, shuffle r: Int, previousFlow: Tensor?,
-                                        bandRows: Int, phases: (Range<Int>) -> [ChannelsLastTensor])
+                                        bandRows: Int, withFeatures: Bool = true,
+                                        phases: (Range<Int>) -> [ChannelsLastTensor])
     -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
     let (oh, ow) = (2 * h * r, 2 * w * r)
     if let previousFlow { precondition(previousFlow.shape == [n, 4, oh, ow], "flow \(previousFlow.shape) vs \(oh)x\(ow)") }
+    // 13 channels (flow, mask, features), or 5 when the caller asked the phases for flow and mask only.
+    let channels = withFeatures ? 13 : 5
     var flow = Tensor(uninitializedShape: [n, 4, oh, ow])
     var maskLogit = Tensor(uninitializedShape: [n, 1, oh, ow])
-    var features = Tensor(uninitializedShape: [n, 8, oh, ow])
+    var features = Tensor(uninitializedShape: [n, withFeatures ? 8 : 0, oh, ow])
     var i0 = 0
     while i0 < h {
         let i1 = min(i0 + max(1, bandRows), h)
         let band = phases(i0..<i1)
         precondition(band.count == 4 && band.allSatisfy { $0.n == n && $0.h == i1 - i0 && $0.w == w },
                      "phase band \(band.map(\.shape)) for rows \(i0)..<\(i1)")
-        precondition(band[0].c == 13 * r * r, "block output must have 13 channels, got \(band[0].c / (r * r))")
+        precondition(band[0].c == channels * r * r, "block output must have \(channels) channels, got \(band[0].c / (r * r))")
         let y0 = 2 * i0 * r  // the band's first result row
         flow.scalars.withUnsafeMutableBufferPointer { fd in
         maskLogit.scalars.withUnsafeMutableBufferPointer { md in
