@@ -16,35 +16,21 @@ public struct BlockInputSources: Sendable {
 
     /// Channels of the assembled input: 3 + 3 + 4 + 4 warped, then time, mask, 8 features, 4 flow.
     public static let channels = 28
-
-    /// The reference's input, as separate NCHW parts at 1/k size (the form `assembledBlockInput` fuses).
-    public func parts(downscale k: Double, rows: Range<Int>? = nil) -> [Tensor] {
-        let resizedFlow = resizedBilinear(flow, factor: 1 / k, rows: rows)
-        return [warpedResized(image0, flow: flow, flowChannel: 0, factor: 1 / k, rows: rows),
-                warpedResized(image1, flow: flow, flowChannel: 2, factor: 1 / k, rows: rows),
-                warpedResized(features0, flow: flow, flowChannel: 0, factor: 1 / k, rows: rows),
-                warpedResized(features1, flow: flow, flowChannel: 2, factor: 1 / k, rows: rows),
-                resizedBilinear(time, factor: 1 / k, rows: rows),
-                resizedBilinear(maskLogit, factor: 1 / k, rows: rows),
-                resizedBilinear(features, factor: 1 / k, rows: rows),
-                k == 1 ? resizedFlow : divided(resizedFlow, by: Float(k))]
-    }
 }
 
 /// An IFBlock's input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat, flow / k)`
 /// downscaled by k, assembled in one pass straight into channels-last `S`.
 ///
-/// Why one pass: the separate form (`BlockInputSources.parts`, then `channelsLastConcatenation`)
-/// writes every part to memory and reads it back to transpose it, and computes each warp's sample
+/// Why one pass: the separate form (`warpedResized` and `resizedBilinear` per part, `divided` for
+/// the flow, then `channelsLastConcatenation`) writes every part to memory and reads it back to transpose it, and computes each warp's sample
 /// positions twice (once for the frame, once for its features). Here each output pixel's bilinear
 /// footprint in the flow is computed once per frame and used for all seven of that frame's channels,
 /// and the values go through a small L1 tile to the channels-last output. (Packing each frame's seven
-/// channels per pixel for 8-wide loads was tried and measured: no gain, the sample arithmetic
-/// dominates, and it cost 64 bytes per pixel.)
+/// channels per pixel for 8-wide loads was tried and measured: the packing cost what the loads saved,
+/// and 64 bytes per pixel.)
 ///
-/// Bit-identical to `channelsLastConcatenation(sources.parts(downscale: k, rows: rows), as: S.self)`:
-/// every value is computed with the same operations in the same order as `warpedResized`,
-/// `warped`, `resizedBilinear` and `divided` compute it.
+/// Bit-identical to that separate form: every value is computed with the same operations in the
+/// same order as `warpedResized`, `warped`, `resizedBilinear` and `divided` compute it.
 /// - Parameters:
 ///   - k: the block's downscale (the resize factor is 1/k, the flow is divided by k).
 ///   - rows: the output rows to assemble (all by default).
