@@ -131,8 +131,7 @@ public struct RIFEv425: Sendable {
                     // small ones).
                     let sources = BlockInputSources(image0: image0, image1: image1, features0: features0, features1: features1,
                                                     time: time, maskLogit: maskLogit!, features: features!, flow: previousFlow)
-                    let (height, width) = (Int((Double(image0.h) * (1 / k)).rounded(.down)),
-                                           Int((Double(image0.w) * (1 / k)).rounded(.down)))
+                    let (height, width) = (resizedLength(image0.h, factor: 1 / k), resizedLength(image0.w, factor: 1 / k))
                     half = block.firstConvolution(height: height, width: width, bandBytes: image0.n == 1 ? bandBytes : .max,
                                                   as: S.self) { rows in
                         assembledBlockInput(sources, downscale: k, rows: rows, as: S.self)
@@ -165,7 +164,9 @@ public struct RIFEv425: Sendable {
     /// Floating-point operations of the convolutions of one pair, per stage as `StageClock` labels them
     /// ("head" for both frames, "block0"…"block4"), counting a multiply-add as two and each transposed
     /// convolution as its four 2×2 sub-pixel phases (the arithmetic it needs, whatever form runs it;
-    /// issue #7's table counts the same way: 43.68 GFLOP for a 1280×768 pair).
+    /// issue #7's table counts the same way: 43.68 GFLOP for a 1280×768 pair). This is the network's
+    /// arithmetic: at scale 1 the engine skips the last block's unused feature channels (2.0 of those
+    /// 43.68 GFLOP), so that block's GFLOP/s reads correspondingly high.
     /// - Parameters: height, width: the padded frame size; scale: as in `callAsFunction`.
     public func convolutionFLOPs(height: Int, width: Int, scale: Double = 1) -> [String: Double] {
         func conv(_ layer: Conv2DLayer, _ h: Int, _ w: Int) -> (flops: Double, h: Int, w: Int) {
@@ -182,7 +183,7 @@ public struct RIFEv425: Sendable {
         stages["head"] = 2 * (c0.flops + c1.flops + c2.flops + transposed(head.cnn3, c2.h, c2.w))
         for (i, block) in blocks.enumerated() {
             let k = RIFEv425.blockDownscales[i] / scale
-            let (h, w) = (Int((Double(height) * (1 / k)).rounded(.down)), Int((Double(width) * (1 / k)).rounded(.down)))
+            let (h, w) = (resizedLength(height, factor: 1 / k), resizedLength(width, factor: 1 / k))
             let a = conv(block.conv0[0], h, w), b = conv(block.conv0[1], a.h, a.w)
             let units = block.convBlock.reduce(0) { $0 + conv($1.conv, b.h, b.w).flops }
             stages["block\(i)"] = a.flops + b.flops + units + transposed(block.lastConv, b.h, b.w)
@@ -288,8 +289,8 @@ struct IFBlock: Sendable {
         var r0 = 0
         while r0 < oh {
             let r1 = min(r0 + bandRows, oh)
-            let band = conv2d(input((r0 == 0 ? 0 : 2 * r0 - 1)..<(2 * r1)), weights: layer.weights, stride: 2, padding: (top: r0 == 0 ? 1 : 0, left: 1, bottom: 0, right: 1),
-                              leakySlope: 0.2, as: S.self)
+            let band = conv2d(input((r0 == 0 ? 0 : 2 * r0 - 1)..<(2 * r1)), weights: layer.weights, stride: 2,
+                              padding: (top: r0 == 0 ? 1 : 0, left: 1, bottom: 0, right: 1), leakySlope: 0.2, as: S.self)
             precondition(band.h == r1 - r0 && band.w == ow && band.c == oc, "band \(band.shape) for rows \(r0)..<\(r1)")
             out.scalars.withUnsafeMutableBufferPointer { dst in
                 band.scalars.withUnsafeBufferPointer { src in

@@ -47,8 +47,7 @@ public func assembledBlockInput<S: ActivationScalar>(_ sources: BlockInputSource
                  "block input: time \(sources.time.shape) vs \(sources.image0.shape)")
     let factor = 1 / k
     let identity = factor == 1
-    let oh = identity ? h : Int((Double(h) * factor).rounded(.down))
-    let ow = identity ? w : Int((Double(w) * factor).rounded(.down))
+    let (oh, ow) = (resizedLength(h, factor: factor), resizedLength(w, factor: factor))
     precondition(oh > 0 && ow > 0, "block input of \(h)x\(w) downscaled by \(k) is empty")
     let band = rows ?? 0..<oh
     precondition(band.lowerBound >= 0 && band.upperBound <= oh, "block input: rows \(band) of \(oh)")

@@ -180,8 +180,7 @@ public func resizedSplitBlockOutput(_ out: Tensor, factor k: Double, previousFlo
     -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
     precondition(out.c == 13, "block output must have 13 channels, got \(out.shape)")
     let (n, ih, iw) = (out.n, out.h, out.w)
-    let oh = k == 1 ? ih : Int((Double(ih) * k).rounded(.down))
-    let ow = k == 1 ? iw : Int((Double(iw) * k).rounded(.down))
+    let (oh, ow) = (resizedLength(ih, factor: k), resizedLength(iw, factor: k))
     if let previousFlow { precondition(previousFlow.shape == [n, 4, oh, ow], "flow \(previousFlow.shape) vs \(out.shape) ×\(k)") }
     if k == 1 { return splitBlockOutput(out, scale: 1, previousFlow: previousFlow) }  // resizedBilinear returns its input
     let ys = interpolationTaps(output: oh, input: ih, factor: k)

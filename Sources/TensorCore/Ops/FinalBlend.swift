@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc  // expf
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// RIFE's last step, `warp(I0, F[0:2])`, `warp(I1, F[2:4])`, `m = sigmoid(mask logit)` and the
 /// blend `w0·m + w1·(1 − m)`, in one pass over the pixels.
 ///
@@ -50,9 +56,3 @@ public func warpedAndBlended(_ image0: Tensor, _ image1: Tensor, flow: Tensor, m
     } } } } } } }
     return (warped0, warped1, mask, frame)
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

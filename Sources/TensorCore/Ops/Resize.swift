@@ -10,8 +10,7 @@
 /// - Returns: [N, C, ⌊H·factor⌋, ⌊W·factor⌋], or [N, C, rows.count, ⌊W·factor⌋].
 public func resizedBilinear(_ x: Tensor, factor: Double, rows: Range<Int>? = nil) -> Tensor {
     if factor == 1 { return rows.map { slicedRows(x, $0) } ?? x }  // PyTorch copies unchanged values; a value type needs no copy
-    let oh = Int((Double(x.h) * factor).rounded(.down))
-    let ow = Int((Double(x.w) * factor).rounded(.down))
+    let (oh, ow) = (resizedLength(x.h, factor: factor), resizedLength(x.w, factor: factor))
     precondition(oh > 0 && ow > 0, "resize of \(x.shape) by \(factor) is empty")
     let band = rows ?? 0..<oh
     precondition(band.lowerBound >= 0 && band.upperBound <= oh, "resize: rows \(band) of \(oh)")
@@ -44,6 +43,10 @@ public func resizedBilinear(_ x: Tensor, factor: Double, rows: Range<Int>? = nil
     }
     return out
 }
+
+/// The length ⌊n·factor⌋ that a resize by `factor` gives a side of length `n` (PyTorch's rule, which
+/// every resizing kernel here and the RIFE model's band arithmetic must agree on).
+public func resizedLength(_ n: Int, factor: Double) -> Int { Int((Double(n) * factor).rounded(.down)) }
 
 /// One output coordinate's two source indices and their weights.
 struct InterpolationTap {

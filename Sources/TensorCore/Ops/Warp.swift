@@ -126,7 +126,7 @@ public func warpedResized(_ image: Tensor, flow: Tensor, flowChannel: Int = 0, f
     precondition(flow.n == image.n && flow.h == image.h && flow.w == image.w && flowChannel + 2 <= flow.c,
                  "warp: flow \(flow.shape) channel \(flowChannel) vs image \(image.shape)")
     let (n, c, h, w) = (image.n, image.c, image.h, image.w)
-    let oh = Int((Double(h) * factor).rounded(.down)), ow = Int((Double(w) * factor).rounded(.down))
+    let (oh, ow) = (resizedLength(h, factor: factor), resizedLength(w, factor: factor))
     precondition(oh > 0 && ow > 0, "resize of \(image.shape) by \(factor) is empty")
     let band = rows ?? 0..<oh
     precondition(band.lowerBound >= 0 && band.upperBound <= oh, "warp+resize: rows \(band) of \(oh)")
