@@ -9,17 +9,14 @@ struct Tween: ParsableCommand {
         subcommands: [VideoCommand.self, PairCommand.self, EvalCommand.self, BenchCommand.self])
 }
 
-// Two settings that only take effect when a library is loaded, so the process re-executes itself
-// once with them in its environment (a caller's own values are kept):
-// - oneDNN runs on libgomp, whose idle workers spin for a while after every parallel region and so
-//   steal a core from Tween's own kernels between convolutions (720p: Head 381 → 135 ms, block 0
-//   386 → 98 ms with passive waiting).
-// - glibc serves large allocations with fresh mmaps, so every full-resolution temporary is faulted in
-//   and zeroed by the kernel again; keeping them on the heap reuses freed memory (720p: 1.05 → 0.74 s
-//   per pair at the same peak RSS).
+// A setting that only takes effect when glibc starts, so the process re-executes itself once with it
+// in its environment (a caller's own value is kept): glibc serves large allocations with fresh
+// mmaps, so every full-resolution temporary is faulted in and zeroed by the kernel again; keeping
+// them on the heap reuses freed memory (720p: 1.05 → 0.74 s per pair at the same peak RSS).
+// (OMP_WAIT_POLICY=PASSIVE was set here while Tween's kernels ran on Dispatch beside oneDNN's
+// libgomp pool; now both run on libgomp's pool, whose default brief spin is what they want.)
 if ProcessInfo.processInfo.environment["TWEEN_REEXECUTED"] == nil {
     setenv("TWEEN_REEXECUTED", "1", 1)
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 0)
     setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296", 0)
     let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
     execv("/proc/self/exe", arguments)
