@@ -56,7 +56,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Interpolation", "MediaIO", "TensorCore"], swiftSettings: strictSettings),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Interpolation", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "Interpolation", "tween"], swiftSettings: strictSettings),
     ]
 )

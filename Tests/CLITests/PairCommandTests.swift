@@ -41,11 +41,7 @@ let demoB = Fixtures.repoRoot.appendingPathComponent("Examples/demo/I0_1.png").p
 let weightsReady = Fixtures.available(Fixtures.rifeV425Weights)
 
 /// A fresh scratch folder per test.
-func scratchDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tween-cli-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+func scratchDirectory() -> URL { Scratch.directory("cli") }
 
 /// Expects a failed run: exit status 1, exactly one line on stderr containing `fragment`,
 /// and no file (partial or final) left in `directory`.

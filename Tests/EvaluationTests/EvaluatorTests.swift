@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import MediaIO
+import TestSupport
 import Testing
 
 /// Writes a flat 40×36 PNG of `value` and returns its path.
@@ -12,8 +13,7 @@ private func flat(_ value: UInt8, in dir: URL, _ name: String) throws -> URL {
 
 @Test("blend at t = 0.25 and repeat on a manifest with relative paths; no LPIPS, no network")
 func blendAndRepeatAtQuarter() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tween-eval-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = Scratch.directory("eval")
     _ = try flat(0, in: dir, "a.png")
     _ = try flat(100, in: dir, "b.png")
     _ = try flat(25, in: dir, "gt.png")   // (1 − 0.25)·0 + 0.25·100
@@ -38,7 +38,7 @@ func blendAndRepeatAtQuarter() throws {
 
 @Test("a folder with no known layout, or a sample missing its ground truth, is one clear error")
 func layoutErrors() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tween-eval-\(UUID().uuidString)")
+    let dir = Scratch.directory("eval")
     let sample = dir.appendingPathComponent("7")
     try FileManager.default.createDirectory(at: sample, withIntermediateDirectories: true)
     #expect(throws: EvaluationError.self) { try EvaluationDataset.load(dir) }

@@ -3,6 +3,7 @@ import Foundation
 import Interpolation
 import MediaIO
 import TensorCore
+import TestSupport
 import Testing
 
 /// A gated frame whose only meaningful content is its quality (score falls as `badness` grows).
@@ -39,8 +40,7 @@ func reviewOfAVideo() throws {
     #expect(Set(review.pictures.keys) == Set(frames))
     #expect(review.pictures[15]!.output.width == 8)
 
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tween-review-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = Scratch.directory("review")
     let files = try review.writeHTML(to: dir.appendingPathComponent("review.html"), video: "in.mp4")
     #expect(files.count == 3 && files[15]?["disagreement"] == "review_files/000015_disagreement.png")
     let html = try String(contentsOf: dir.appendingPathComponent("review.html"), encoding: .utf8)
@@ -60,8 +60,7 @@ func reviewWithoutPictures() throws {
     for i in 0..<5 { collector.observe(gated(badness: 0.01), at: .init(frame: i, seconds: Double(i) / 25, sourceFrame: i, t: 0.5)) }
     let review = collector.review()
     #expect(review.flagged.isEmpty && review.pictures.isEmpty && review.mode == .fast && review.floor == 0.80)
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tween-review-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = Scratch.directory("review")
     try review.writeHTML(to: dir.appendingPathComponent("r.html"), video: "x.mp4")
     #expect(try String(contentsOf: dir.appendingPathComponent("r.html"), encoding: .utf8).contains("No frame was flagged"))
 }

@@ -6,11 +6,7 @@ import Testing
 
 @Suite("PNG reading and writing")
 struct PNGTests {
-    let directory: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tween-png-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    let directory = Scratch.directory("png")
 
     @Test("decoding the fixture PNGs gives the reference's input tensors bit for bit",
           .enabled(if: Fixtures.available(Fixtures.rife("v425_demo.safetensors"))))
