@@ -162,7 +162,8 @@ private func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
 /// Read from `VmHWM` in /proc/self/status, the high-water mark of this process's own address
 /// space. `ru_maxrss` is not used first because Linux carries it across exec: a bench started from
 /// a big parent (the PyTorch comparison script, 3 GB after a 1080p run) reported the parent's peak
-/// (measured: 1513 MiB for a 64×64 bench launched from a 1.5 GB Python process; VmHWM says 84 MiB, as when run from a shell).
+/// (measured: 1513 MiB for a 64×64 bench launched from a 1.5 GB Python process; VmHWM says 84 MiB,
+/// as when run from a shell).
 func peakRSSMiB() -> Int {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),

@@ -98,13 +98,6 @@ enum CheckpointFixtures {
             return (0..<4).map { UInt8(truncatingIfNeeded: bits >> (8 * $0)) }
         }
     }
-
-    /// A scratch directory, unique per call, for tests that need real files.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tween-checkpoint-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 }
 
 /// A deterministic generator (SplitMix64) so fuzz tests are reproducible.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TensorCore
 @testable import Checkpoint
@@ -127,8 +128,7 @@ struct SyntheticCheckpointTests {
 
     /// Errors from `load(contentsOf:)` start with the file path.
     @Test func loadErrorsArePrefixedWithThePath() throws {
-        let directory = try CheckpointFixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = Scratch.directory("checkpoint")
         let url = directory.appendingPathComponent("broken.pkl")
         var storages = Self.goodStorages()
         storages[1].bytes = []

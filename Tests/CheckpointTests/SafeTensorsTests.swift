@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TensorCore
 @testable import Checkpoint
@@ -14,8 +15,7 @@ struct SafeTensorsTests {
         metadata: ["source": "unit test", "json": #"{"t": [0.5]}"#])
 
     @Test func roundTripThroughAFile() throws {
-        let directory = try CheckpointFixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = Scratch.directory("checkpoint")
         let url = directory.appendingPathComponent("round.safetensors")
         try SafeTensors.write(Self.contents, to: url)
         let read = try SafeTensors.read(contentsOf: url)
@@ -84,8 +84,7 @@ struct SafeTensorsTests {
     }
 
     @Test func readErrorsArePrefixedWithThePath() throws {
-        let directory = try CheckpointFixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = Scratch.directory("checkpoint")
         let url = directory.appendingPathComponent("bad.safetensors")
         try Data([1, 2, 3]).write(to: url)
         let error = expectCheckpointError(containing: ["truncated"]) { try SafeTensors.read(contentsOf: url) }

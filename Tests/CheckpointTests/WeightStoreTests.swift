@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TensorCore
 @testable import Checkpoint
@@ -64,8 +65,7 @@ struct WeightStoreTests {
     /// `load` sniffs content: a safetensors file named `.pkl` still loads; garbage is refused
     /// with the path in the message.
     @Test func loadSniffsSafeTensorsAndRefusesGarbage() throws {
-        let directory = try CheckpointFixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = Scratch.directory("checkpoint")
         let url = directory.appendingPathComponent("weights.pkl")
         let contents = SafeTensors.Contents(tensors: ["module.b": Self.tensor([2], 5), "module.a": Self.tensor([1, 2])])
         try SafeTensors.write(contents, to: url)
@@ -86,8 +86,7 @@ struct WeightStoreTests {
 
     /// A torch checkpoint (here a small synthetic zip) also loads through `WeightStore.load`.
     @Test func loadReadsTorchZip() throws {
-        let directory = try CheckpointFixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = Scratch.directory("checkpoint")
         let url = directory.appendingPathComponent("model.pth")
         try ZipBytes.checkpoint(pickle: SyntheticCheckpointTests.goodPickle(), storages: SyntheticCheckpointTests.goodStorages())
             .write(to: url)

@@ -52,9 +52,7 @@ struct FrameAssemblerTests {
 struct VideoProbeTests {
     @Test("rate as a fraction, size, frames, audio, rotation; not-a-video and audio-only refused")
     func probe() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tween-probe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = Scratch.directory("probe")
         let clip = dir.appendingPathComponent("ntsc.mp4")
         try MediaTools.make(clip, ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=24000/1001", "-f", "lavfi", "-i", "sine=duration=1",
                                    "-frames:v", "10", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
@@ -80,9 +78,7 @@ struct VideoProbeTests {
 
     @Test("the reader returns every frame at the probed size, bit-identical to ffmpeg's own rgb24 decode")
     func reader() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tween-reader-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = Scratch.directory("reader")
         let clip = dir.appendingPathComponent("m.mkv")
         try MediaTools.make(clip, ["-f", "lavfi", "-i", "mandelbrot=size=70x38:rate=25", "-frames:v", "17", "-c:v", "libx264", "-pix_fmt", "yuv444p"])
         let info = try VideoProbe.probe(clip)

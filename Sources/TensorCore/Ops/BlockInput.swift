@@ -22,8 +22,9 @@ public struct BlockInputSources: Sendable {
 /// downscaled by k, assembled in one pass straight into channels-last `S`.
 ///
 /// Why one pass: the separate form (`warpedResized` and `resizedBilinear` per part, `divided` for
-/// the flow, then `channelsLastConcatenation`) writes every part to memory and reads it back to transpose it, and computes each warp's sample
-/// positions twice (once for the frame, once for its features). Here each output pixel's bilinear
+/// the flow, then `channelsLastConcatenation`) writes every part to memory and reads it back to
+/// transpose it, and computes each warp's sample positions twice (once for the frame, once for its
+/// features). Here each output pixel's bilinear
 /// footprint in the flow is computed once per frame and used for all seven of that frame's channels,
 /// and the values go through a small L1 tile to the channels-last output. (Packing each frame's seven
 /// channels per pixel for 8-wide loads was tried and measured: the packing cost what the loads saved,
