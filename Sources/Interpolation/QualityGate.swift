@@ -240,8 +240,8 @@ public enum QualityMode: String, Sendable, CaseIterable, Codable {
     case fast
     /// Full-resolution flow, gate and review report. The default.
     case production
-    /// Production, plus a second, time-reversed network run for every flagged frame; the
-    /// better-scoring of the two is kept.
+    /// Production, plus a second network run in the other direction (time-reversed) for every
+    /// flagged frame; the better-scoring of the two is kept.
     case advanced
 
     /// The design's score bar for the mode: frames scoring below it are flagged.
@@ -258,7 +258,8 @@ public enum QualityMode: String, Sendable, CaseIterable, Codable {
 public enum GateAction: String, Sendable, Codable {
     /// The network's frame, as made.
     case kept
-    /// Advanced mode: the time-reversed run (B→A at 1 − t) scored better and replaced the first.
+    /// Advanced mode: the run in the other direction (B→A at 1 − t after A→B at t, or the other way
+    /// round when t > 0.5) scored better and replaced the first.
     case reversed
     /// The candidates disagreed wholesale (an undetected cut, a flash): the nearer source frame was written instead.
     case heldSource = "held-source"
@@ -340,13 +341,28 @@ public struct QualityGate: Sendable {
     }
 
     /// Makes the frame between `a` and `b` at `t` (0 < t < 1) and passes it through the gate.
+    ///
+    /// The network is asked for the time nearer its first input: A→B at t for t ≤ 0.5, B→A at 1 − t
+    /// above. Asked for t near 1, RIFE v4.25 leaves F_t→0 unconstrained, because its blend gives that
+    /// candidate almost no weight: on the demo pair and on carphone the PyTorch reference's far flow
+    /// grows from 0.2 px at t = 0.8 to 13–17 px at t ≥ 0.9, the two candidates then "disagree"
+    /// wholesale, and every such frame was held as a cut (110 of 238 frames of carphone at 29.97 → 60
+    /// fps). Near t = 0 the flows stay sane, and the frames themselves are alike either way (PSNR
+    /// within 0.15 dB at t = 1/8 … 7/8 on bikes and carphone; BENCHMARKS.md).
     public mutating func frame(_ a: Interpolator.PreparedFrame, _ b: Interpolator.PreparedFrame, t: Float,
                                with engine: Interpolator) -> GatedFrame {
-        var result = engine.run(a, b, time: .uniform(t))
+        func run(backward: Bool) -> Interpolator.Result {
+            backward ? engine.run(b, a, time: .uniform(1 - t)) : engine.run(a, b, time: .uniform(t))
+        }
+        func measured(_ result: Interpolator.Result, backward: Bool) -> FrameQuality {
+            FrameQuality(backward ? result.gateParts(b, a, t: 1 - t) : result.gateParts(a, b, t: t))
+        }
+        var backward = t > 0.5
+        var result = run(backward: backward)
         var clock = DispatchTime.now().uptimeNanoseconds
         var gateNanoseconds: UInt64 = 0
         func lap() { let now = DispatchTime.now().uptimeNanoseconds; gateNanoseconds += now - clock; clock = now }
-        var quality = FrameQuality(result.gateParts(a, b, t: t))
+        var quality = measured(result, backward: backward)
         var action = GateAction.kept
         var flagged = isFlagged(quality)
         var passes = 1
@@ -355,20 +371,22 @@ public struct QualityGate: Sendable {
             action = .heldSource
             flagged = true
         } else if flagged && mode == .advanced {
-            let reversed = engine.run(b, a, time: .uniform(1 - t))
+            let other = run(backward: !backward)
             passes += 1
             clock = DispatchTime.now().uptimeNanoseconds
-            let second = FrameQuality(reversed.gateParts(b, a, t: 1 - t))
+            let second = measured(other, backward: !backward)
             if second.score > quality.score {
-                (result, quality, action) = (reversed, second, .reversed)
+                (result, quality, action, backward) = (other, second, .reversed, !backward)
                 flagged = isFlagged(quality)
             }
             lap()
         }
         let image = action == .heldSource ? (t < 0.5 ? a.image : b.image) : result.frame
         add(quality, action: action, t: t)
+        // Candidates in A, B order whichever way the network ran.
+        let (fromA, fromB) = backward ? (result.network.warped1, result.network.warped0) : (result.network.warped0, result.network.warped1)
         return GatedFrame(image: image, quality: quality, action: action, flagged: flagged,
-                          candidates: keepsCandidates ? (result.network.warped0, result.network.warped1) : nil,
+                          candidates: keepsCandidates ? (fromA, fromB) : nil,
                           gateSeconds: Double(gateNanoseconds) / 1e9, networkPasses: passes)
     }
 

@@ -201,6 +201,27 @@ struct QualityGateNetworkTests {
         #expect(gate.records.map(\.action) == [.heldSource, .heldSource, .heldSource, .kept])
     }
 
+    @Test("a frame near t = 1 is made B→A at 1 − t: RIFE's far flow there is unconstrained and looked like a cut")
+    func lateTimesRunBackward() throws {
+        let engine = try #require(Self.interpolator)
+        let demo = Fixtures.repoRoot.appendingPathComponent("Examples/demo")
+        let a = engine.prepare(try PNG.read(demo.appendingPathComponent("I0_0.png")).tensor)
+        let b = engine.prepare(try PNG.read(demo.appendingPathComponent("I0_1.png")).tensor)
+        var gate = QualityGate(mode: .production)
+        for t: Float in [0.95, 0.999] {
+            // What the gate used to judge: the A→B run, whose candidates disagree wholesale.
+            let forward = engine.run(a, b, time: .uniform(t))
+            #expect(forward.gateParts(a, b, t: t).wholesaleDisagreement >= gate.catastrophicDisagreement)
+            let out = gate.frame(a, b, t: t, with: engine)
+            #expect(out.action == .kept, "t = \(t): \(out.quality.parts)")
+            #expect(out.quality.parts.wholesaleDisagreement < gate.catastrophicDisagreement / 2, "t = \(t): \(out.quality.parts)")
+            #expect(out.image == engine.run(b, a, time: .uniform(1 - t)).frame)
+        }
+        for t: Float in [0.3, 0.5] {
+            #expect(gate.frame(a, b, t: t, with: engine).image == engine.run(a, b, time: .uniform(t)).frame)
+        }
+    }
+
     @Test("advanced mode never returns a frame scoring below production's, and re-runs only flagged frames")
     func advancedNeverWorse() throws {
         let engine = try #require(Self.interpolator)
