@@ -344,11 +344,11 @@ public struct QualityGate: Sendable {
     ///
     /// The network is asked for the time nearer its first input: A→B at t for t ≤ 0.5, B→A at 1 − t
     /// above. Asked for t near 1, RIFE v4.25 leaves F_t→0 unconstrained, because its blend gives that
-    /// candidate almost no weight: on the demo pair and on carphone the PyTorch reference's far flow
-    /// grows from 0.2 px at t = 0.8 to 13–17 px at t ≥ 0.9, the two candidates then "disagree"
-    /// wholesale, and every such frame was held as a cut (110 of 238 frames of carphone at 29.97 → 60
-    /// fps). Near t = 0 the flows stay sane, and the frames themselves are alike either way (PSNR
-    /// within 0.15 dB at t = 1/8 … 7/8 on bikes and carphone; BENCHMARKS.md).
+    /// candidate almost no weight: on carphone the PyTorch reference's far flow grows from 0.2 px at
+    /// t = 0.8 to 13–17 px at t ≥ 0.9, the two candidates then "disagree" wholesale (the demo pair's
+    /// too, from t = 0.95), and every such frame was held as a cut (110 of 238 frames of carphone at
+    /// 29.97 → 60 fps). Near t = 0 the flows stay sane, and the frames themselves are alike either way
+    /// (the reference's PSNR within 0.15 dB at t = 1/8 … 7/8 on bikes and carphone; BENCHMARKS.md).
     public mutating func frame(_ a: Interpolator.PreparedFrame, _ b: Interpolator.PreparedFrame, t: Float,
                                with engine: Interpolator) -> GatedFrame {
         func run(backward: Bool) -> Interpolator.Result {
@@ -384,7 +384,8 @@ public struct QualityGate: Sendable {
         let image = action == .heldSource ? (t < 0.5 ? a.image : b.image) : result.frame
         add(quality, action: action, t: t)
         // Candidates in A, B order whichever way the network ran.
-        let (fromA, fromB) = backward ? (result.network.warped1, result.network.warped0) : (result.network.warped0, result.network.warped1)
+        let net = result.network
+        let (fromA, fromB) = backward ? (net.warped1, net.warped0) : (net.warped0, net.warped1)
         return GatedFrame(image: image, quality: quality, action: action, flagged: flagged,
                           candidates: keepsCandidates ? (fromA, fromB) : nil,
                           gateSeconds: Double(gateNanoseconds) / 1e9, networkPasses: passes)

@@ -6,7 +6,7 @@ import Synchronization
 /// The one owner of threads: the chunks run on libgomp's pool, the pool oneDNN runs its
 /// convolutions on, so a pair's convolutions and Tween's own kernels hand over between the same
 /// threads. (With Dispatch's pool beside it, each of the two pools had to sleep between its regions
-/// and wake for the next: 448×256 pairs took ~15 % longer, a video ~8 %; BENCHMARKS.md.)
+/// and wake for the next: 448×256 pairs took 1.3× as long, 720p 1.15×, a video 1.07–1.09×; BENCHMARKS.md.)
 /// A call from inside a body covers its items too (libgomp runs it on the calling thread unless the
 /// environment enables nested parallelism).
 /// - Parameters:
