@@ -11,7 +11,12 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tween", targets: ["tween"]),
+        // TweenKit is the whole job (video, pair, eval) for a CLI, a service or an app; the others
+        // are its layers, for hosts that want the engine, the media plumbing or the metrics alone.
+        .library(name: "TweenKit", targets: ["TweenKit"]),
         .library(name: "Interpolation", targets: ["Interpolation"]),
+        .library(name: "MediaIO", targets: ["MediaIO"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,10 +40,14 @@ let package = Package(
         .target(
             name: "Evaluation", dependencies: ["Interpolation", "Models", "Metrics", "MediaIO", "TensorCore"],
             swiftSettings: strictSettings),
+        .target(
+            name: "TweenKit",
+            dependencies: ["Interpolation", "MediaIO", "Models", "Evaluation", "Metrics", "Checkpoint", "TensorCore"],
+            swiftSettings: strictSettings),
         .executableTarget(
             name: "tween",
             dependencies: [
-                "Interpolation", "MediaIO", "Models", "Evaluation",
+                "TweenKit", "Interpolation", "MediaIO", "Models", "Evaluation", "TensorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings),
@@ -58,5 +67,8 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Interpolation", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "Interpolation", "tween"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TweenKitTests", dependencies: ["TweenKit", "MediaIO", "Interpolation", "TestSupport"],
+            swiftSettings: strictSettings),
     ]
 )

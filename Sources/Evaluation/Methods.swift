@@ -3,7 +3,7 @@ import Interpolation
 import MediaIO
 
 /// A way of making the missing frame, compared against the ground truth.
-public enum EvaluationMethod: String, Sendable, CaseIterable {
+public enum EvaluationMethod: String, Sendable, CaseIterable, Codable {
     /// Tween's engine (RIFE v4.25), output rounded to 8 bits as `tween pair` writes it.
     case tween
     /// The linear blend `floor((1 − t)·I0 + t·I1 + 0.5)`; at t = 0.5 that is `round((I0 + I1) / 2)`

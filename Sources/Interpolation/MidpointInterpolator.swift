@@ -3,7 +3,7 @@ public import Models
 public import TensorCore
 
 /// The interpolation networks Tween can run.
-public enum InterpolationModel: String, CaseIterable, Sendable {
+public enum InterpolationModel: String, CaseIterable, Sendable, Codable {
     /// RIFE v4.25: any t in one pass (t is an input plane).
     case rifeV425 = "rife-v4.25"
     /// RIFE HDv3 (ECCV 2022): the midpoint only; dyadic t by recursive bisection.

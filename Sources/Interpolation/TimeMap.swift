@@ -17,7 +17,7 @@ public struct TimeRegion: Sendable {
 }
 
 /// How a time map is turned into a frame.
-public enum TimeMapMode: String, Sendable, CaseIterable {
+public enum TimeMapMode: String, Sendable, CaseIterable, Codable {
     /// One network pass per distinct t; the final flows and blend masks are mixed with the region
     /// weights, then both frames are warped and blended once. Exact (identical to the uniform-t
     /// output) wherever a region's weight is 1, and no ghosting at the edges, because images are

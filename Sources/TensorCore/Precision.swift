@@ -6,7 +6,7 @@ import CDNNL
 /// accumulates in Float32; everything else (warps, resizes, sigmoid, blend, residual sums) stays
 /// Float32. On CPUs with AVX512-BF16 (or AMX) oneDNN's bf16 kernels do twice the work per
 /// instruction; without them it would emulate bf16, so it is refused there (`isSupported`).
-public enum Precision: String, Sendable, CaseIterable {
+public enum Precision: String, Sendable, CaseIterable, Codable {
     case float32 = "f32"
     case bfloat16 = "bf16"
 

@@ -4,6 +4,7 @@ import Interpolation
 import MediaIO
 import Models
 import TensorCore
+import TweenKit
 
 /// `tween bench`: times the engine per input size and prints a table (release builds only give meaningful numbers).
 struct BenchCommand: ParsableCommand {
@@ -16,10 +17,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed runs per size (after one warm-up run).") var runs: Int = 5
     @Option(help: "Flow resolution (RIFE scale).") var scale: Double = 1
     @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
-    @Option(help: "Network: rife-v4.25 or rife-hdv3.") var model: String = InterpolationModel.rifeV425.rawValue
+    @Option(help: "Network: rife-v4.25 or rife-hdv3.") var model: InterpolationModel = .rifeV425
     @Option(name: .customLong("precision"),
             help: "Convolution precision, f32 or bf16; repeat for both (runs alternate between them and the ratio is printed).")
-    var precisions: [String] = []
+    var precisions: [Precision] = []
 
     /// One engine to time: the model at one precision. `time` runs one pair and returns the seconds
     /// of the whole pair and of the network alone (Head features reused).
@@ -31,19 +32,21 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard runs >= 1 else { throw UserError("--runs must be at least 1") }
+        guard runs >= 1 else { throw TweenError("--runs must be at least 1") }
         let parsed = try (sizes.isEmpty ? ["448x256", "1280x720"] : sizes).map(parseSize)
-        let chosen = try parseModel(model)
+        let chosen = model
+        try checkScale(scale)
         var chosenPrecisions: [Precision] = []
-        for name in precisions.isEmpty ? [Precision.float32.rawValue] : precisions {
-            let precision = try parsePrecision(name, model: chosen)
+        for requested in precisions.isEmpty ? [Precision.float32] : precisions {
+            let precision = try Precision.choose(requested, model: chosen, mode: .production)
             if !chosenPrecisions.contains(precision) { chosenPrecisions.append(precision) }
         }
         let a = try readImage(demoPath("I0_0.png")).tensor, b = try readImage(demoPath("I0_1.png")).tensor
         let engines = try makeEngines(chosen, chosenPrecisions)
         print("\(chosen.rawValue), \(chosenPrecisions.map(\.rawValue).joined(separator: " vs ")), scale \(scale), t = 0.5, "
               + "\(ProcessInfo.processInfo.activeProcessorCount) cores, CPU \(Precision.cpuInstructionSet), \(runs) runs after 1 warm-up"
-              + (engines.count > 1 ? ", precisions alternating run by run" : ""))
+              + (engines.count > 1 ? ", precisions alternating run by run" : "")
+              + "; --mode fast would run \(Precision.fastest.precision.rawValue) (\(Precision.fastest.reason))")
         print("| input | padded | precision | pair: 2×Head + net, median | min | net only (Head reused), median | min | peak RSS |")
         print("|---|---|---|---|---|---|---|---|")
         var notes: [String] = []
@@ -96,7 +99,7 @@ struct BenchCommand: ParsableCommand {
 
     /// The model loaded once; with several precisions the engines share its weights.
     private func makeEngines(_ chosen: InterpolationModel, _ precisions: [Precision]) throws -> [Engine] {
-        let loaded = try loadEngine(chosen, weights: weights, scale: scale)
+        let loaded = try EngineLoader.engine(chosen, weights: weights, scale: scale)
         guard let interpolator = loaded as? Interpolator else {
             // HDv3 has no per-frame encoder (and only f32): the pair time is the network time.
             let midpoint = loaded as! MidpointInterpolator
@@ -127,7 +130,7 @@ struct BenchCommand: ParsableCommand {
                           URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
                             .appendingPathComponent("../../../Examples/demo/\(name)").standardizedFileURL.path]
         guard let found = candidates.first(where: FileManager.default.fileExists(atPath:)) else {
-            throw UserError("Examples/demo/\(name) not found; run tween bench from the repository root")
+            throw TweenError("Examples/demo/\(name) not found; run tween bench from the repository root")
         }
         return found
     }
@@ -136,7 +139,7 @@ struct BenchCommand: ParsableCommand {
 private func parseSize(_ s: String) throws -> (Int, Int) {
     let parts = s.lowercased().split(separator: "x").compactMap { Int($0) }
     guard parts.count == 2, parts[0] > 0, parts[1] > 0, parts[0] <= 8192, parts[1] <= 8192 else {
-        throw UserError("--size must look like 1280x720 (got \(s))")
+        throw TweenError("--size must look like 1280x720 (got \(s))")
     }
     return (parts[0], parts[1])
 }

@@ -1,40 +1,70 @@
 import ArgumentParser
 import Foundation
+import MediaIO
+import TweenKit
 
 /// `tween`: video frame interpolation on the CPU.
 struct Tween: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tween",
         abstract: "Make the frames between frames (RIFE v4.25 on the CPU).",
+        version: TweenVersion.line,
         subcommands: [VideoCommand.self, PairCommand.self, EvalCommand.self, BenchCommand.self])
 }
 
-// A setting that only takes effect when glibc starts, so the process re-executes itself once with it
-// in its environment (a caller's own value is kept): glibc serves large allocations with fresh
-// mmaps, so every full-resolution temporary is faulted in and zeroed by the kernel again; keeping
-// them on the heap reuses freed memory (720p: 1.05 → 0.74 s per pair at the same peak RSS).
-// (OMP_WAIT_POLICY=PASSIVE was set here while Tween's kernels ran on Dispatch beside oneDNN's
-// libgomp pool; now both run on libgomp's pool, whose default brief spin is what they want.)
-if ProcessInfo.processInfo.environment["TWEEN_REEXECUTED"] == nil {
-    setenv("TWEEN_REEXECUTED", "1", 1)
-    setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296", 0)
-    let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
-    execv("/proc/self/exe", arguments)
-    // execv returns only on failure: carry on with the default policies.
-}
+ProcessSettings.applyAtStart()
+Interruption.install()
 
-// A write to an ffmpeg that has exited must fail with EPIPE (reported with ffmpeg's own message),
-// not kill us with SIGPIPE.
-signal(SIGPIPE, SIG_IGN)
-
-// Errors the commands detect themselves print as one line and exit 1; argument-syntax
-// errors get ArgumentParser's usual message.
+// Errors the jobs detect themselves print as one line and exit 1; argument-syntax errors get
+// ArgumentParser's usual message (exit 64).
 do {
     var command = try Tween.parseAsRoot()
     try command.run()
-} catch let error as UserError {
+} catch let error as TweenError {
+    Terminal.clearLine()
     FileHandle.standardError.write(Data("tween: error: \(error.message)\n".utf8))
     exit(1)
+} catch is JobCancelled {
+    Terminal.clearLine()
+    FileHandle.standardError.write(Data("tween: error: interrupted; partial output removed\n".utf8))
+    exit(130)
 } catch {
     Tween.exit(withError: error)
+}
+
+/// Ctrl-C and SIGTERM: stop the ffmpeg children, delete every staged output, exit 128 + signal.
+///
+/// Signals are taken on a dispatch queue (not in an async-signal handler), so the clean-up can use
+/// ordinary calls while the main thread may be deep inside the network.
+enum Interruption {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func install() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FFmpeg.terminateAll()
+                StagedOutput.discardAll()
+                Terminal.clearLine()
+                FileHandle.standardError.write(Data("tween: error: interrupted; partial output removed\n".utf8))
+                _exit(128 + sig)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+/// The live line on stderr (only on a terminal).
+enum Terminal {
+    static let isTerminal = isatty(STDERR_FILENO) != 0
+    static func clearLine() { if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+    static func show(_ line: String) { if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) } }
+
+    /// `m:ss` or `h:mm:ss`.
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
 }

@@ -1,0 +1,378 @@
+public import Foundation
+public import Interpolation
+public import Evaluation
+import MediaIO
+public import Models
+public import TensorCore
+
+/// What `tween video` is asked to do; `Codable`, so a service can store a job and run it later.
+public struct VideoOptions: Codable, Sendable, Equatable {
+    /// How many output frames: a factor, or a rate (`60`, `60000/1001`, `59.94`).
+    public enum Target: Codable, Sendable, Equatable {
+        case multiply(Int)
+        case fps(String)
+    }
+
+    public var input: String
+    /// `.mp4`, `.mov`, `.mkv` (H.264), or a path without extension for a folder of PNG frames.
+    public var output: String
+    public var target: Target
+    public var mode: QualityMode = .production
+    public var model: InterpolationModel = .rifeV425
+    /// nil: the mode's choice (`QualityMode.defaultPrecision`).
+    public var precision: Precision? = nil
+    public var sceneThreshold: Double = SceneCutDetector.defaultThreshold
+    public var crf: Int = 18
+    public var preset: String = "medium"
+    public var scale: Double = 1
+    /// A checkpoint; nil: the model's file in the models directory.
+    public var weights: String? = nil
+    /// `MASK.png:CURVE` arguments (RIFE v4.25).
+    public var timeCurves: [String] = []
+    public var timeMapMode: TimeMapMode = .flowBlend
+    /// Where to write the summary as JSON, and the review page.
+    public var report: String? = nil
+    public var review: String? = nil
+    /// Replace an existing output (only what Tween itself writes there; see `StagedOutput`).
+    public var force: Bool = false
+
+    public init(input: String, output: String, target: Target) {
+        self.input = input
+        self.output = output
+        self.target = target
+    }
+}
+
+/// Progress of a running video job.
+public struct VideoProgress: Sendable, Equatable {
+    public var framesOut: Int
+    /// Expected output frames, when the input's frame count is known.
+    public var total: Int?
+    public var elapsed: Double
+    public var framesPerSecond: Double { Double(framesOut) / max(elapsed, 1e-9) }
+    /// Seconds left at the current rate, when the total is known.
+    public var remaining: Double? {
+        guard let total, framesPerSecond > 0 else { return nil }
+        return Double(max(total - framesOut, 0)) / framesPerSecond
+    }
+}
+
+/// One whole video conversion: validate → probe → plan → decode → interpolate → gate → encode →
+/// commit atomically → report. Checks that need no file are done in `init`, so a bad option fails
+/// before anything is read; nothing is written before the probe has accepted the input.
+public struct VideoJob: Sendable {
+    public enum Event: Sendable {
+        case progress(VideoProgress)
+        case finished(VideoReport)
+    }
+
+    public let options: VideoOptions
+    public let input: URL
+    public let output: URL
+    let kind: OutputKind
+    let target: Timeline.Target
+    /// `--time-curve` arguments split into the mask's path and the parsed curve.
+    let curves: [(maskPath: String, curve: TimeCurve)]
+    /// The quality gate's settings; nil when the renderer's frames are not gated (HDv3, time curves).
+    let gate: QualityGate?
+    public let precision: Precision
+
+    public init(_ options: VideoOptions) throws(TweenError) {
+        self.options = options
+        switch options.target {
+        case .multiply(let n):
+            guard n >= 2, n <= 64 else { throw TweenError("--multi must be between 2 and 64 (got \(n))") }
+            target = .multiply(n)
+        case .fps(let f):
+            guard let rate = Rational(frameRate: f), rate.doubleValue <= 1000 else {
+                throw TweenError("--fps must be a positive rate such as 60, 60000/1001 or 59.94 (got \(f))")
+            }
+            target = .rate(rate)
+        }
+        guard options.sceneThreshold >= 0, options.sceneThreshold <= 1 else {
+            throw TweenError("--scene-threshold must be in [0, 1] (got \(options.sceneThreshold))")
+        }
+        guard (0...51).contains(options.crf) else { throw TweenError("--crf must be in 0…51 (got \(options.crf))") }
+        guard EncoderSettings.presets.contains(options.preset) else {
+            throw TweenError("--preset must be one of \(EncoderSettings.presets.joined(separator: ", ")) (got \(options.preset))")
+        }
+        try checkScale(options.scale)
+        if !options.timeCurves.isEmpty, options.model != .rifeV425 {
+            throw TweenError("--time-curve needs --model rife-v4.25 (it takes t per pixel)")
+        }
+        curves = try options.timeCurves.map { argument throws(TweenError) in
+            let (path, text) = try splitMaskArgument(argument, option: "--time-curve", valueName: "CURVE")
+            do throws(TimeCurveError) { return (path, try TimeCurve(parsing: text)) } catch {
+                throw TweenError("--time-curve \(argument): \(error.description)")
+            }
+        }
+        precision = try Precision.choose(options.precision, model: options.model, mode: options.mode)
+        // The gate scores frames made in one v4.25 pass at one t (its parts need both warped candidates).
+        if options.model == .rifeV425 && curves.isEmpty {
+            var settings = QualityGate(mode: options.mode)
+            settings.keepsCandidates = options.review != nil  // only the review's pictures need them
+            gate = settings
+        } else {
+            gate = nil
+            if options.mode == .advanced || options.review != nil {
+                throw TweenError("\(options.mode == .advanced ? "--mode advanced" : "--review") needs --model rife-v4.25 without --time-curve: "
+                                 + "the quality gate scores frames made in one pass at one time")
+            }
+        }
+        input = URL(fileURLWithPath: options.input).standardizedFileURL
+        var outputPath = options.output
+        while outputPath.count > 1 && outputPath.hasSuffix("/") { outputPath.removeLast() }
+        output = URL(fileURLWithPath: outputPath).standardizedFileURL
+        switch output.pathExtension.lowercased() {
+        case "mp4", "m4v", "mov", "mkv": kind = .file
+        case "": kind = .frameFolder
+        default: throw TweenError("\(options.output): output must be .mp4, .mov, .mkv or a directory for PNG frames")
+        }
+        try checkReportFiles([("--report", options.report), ("--review", options.review)], inputs: [input])
+        do { try StagedOutput.check(output, kind: kind, inputs: [input], force: options.force) } catch { throw error.asTweenError }
+    }
+
+    var container: String? {
+        switch output.pathExtension.lowercased() {
+        case "mp4", "m4v": "mp4"
+        case "mov": "mov"
+        case "mkv": "matroska"
+        default: nil
+        }
+    }
+
+    /// Runs the job as a stream of events: progress while frames are made, then `.finished` with the
+    /// report. The work runs on its own thread (it is CPU-bound for minutes); cancelling the task
+    /// that iterates the stream, or dropping the stream, stops it within a frame: the ffmpeg
+    /// children are stopped and the partial output removed, and the stream ends with `JobCancelled`.
+    public func events() -> AsyncThrowingStream<Event, any Error> {
+        let cancellation = JobCancellation()
+        return AsyncThrowingStream { continuation in
+            continuation.onTermination = { _ in cancellation.cancel() }
+            let thread = Thread {
+                do {
+                    let report = try self.run(cancellation: cancellation) { continuation.yield(.progress($0)) }
+                    continuation.yield(.finished(report))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// Runs the whole job on the calling thread.
+    /// - Parameters:
+    ///   - cancellation: polled between frames; once set, the job stops and throws `JobCancelled`.
+    ///   - progress: called after every output frame (at most every 0.2 s, and for the last frame).
+    /// - Throws: `TweenError` (one line naming the file, frame or option) or `JobCancelled`.
+    public func run(cancellation: JobCancellation = JobCancellation(),
+                    progress: (VideoProgress) -> Void = { _ in }) throws -> VideoReport {
+        do {
+            return try runChecked(cancellation: cancellation, progress: progress)
+        } catch {
+            // ffmpeg stopped under us (the host killed the children on a signal) reads as a failed
+            // pipe; once cancelled, every failure is the cancellation.
+            if cancellation.isCancelled { throw JobCancelled() }
+            throw error
+        }
+    }
+
+    private func runChecked(cancellation: JobCancellation, progress: (VideoProgress) -> Void) throws -> VideoReport {
+        ProcessSettings.ignoreBrokenPipes()
+        let info: VideoInfo
+        do { info = try VideoProbe.probe(input) } catch let e as MediaError { throw TweenError(e.message) }
+        if info.isVariableFrameRate {
+            throw TweenError("\(input.path): variable frame rate (nominal \(info.frameRateNumerator)/\(info.frameRateDenominator) fps, "
+                + "average \(info.averageFrameRateNumerator!)/\(info.averageFrameRateDenominator!)); convert it to a constant rate first, "
+                + "e.g. ffmpeg -i IN -fps_mode cfr -r RATE OUT")
+        }
+        if let n = info.frameCount, n == 1 {
+            throw TweenError("\(input.path): only one frame; at least two are needed to interpolate")
+        }
+        let sourceRate = Rational(info.frameRateNumerator, info.frameRateDenominator)
+        let timeline = Timeline(sourceRate: sourceRate, target: target)
+        let renderer = try makeRenderer(timeline: timeline, info: info)
+        try cancellation.check()
+
+        // Claim the temporary output now, so an unwritable directory fails before any work.
+        let staged: StagedOutput
+        do { staged = try StagedOutput(output, kind: kind, inputs: [input], force: options.force) } catch { throw error.asTweenError }
+        defer { staged.discard() }  // a no-op once committed
+
+        let reader: VideoReader
+        do { reader = try VideoReader(url: input, info: info) } catch let e as MediaError { throw TweenError(e.message) }
+        defer { reader.cancel() }
+        var source = ReaderSource(reader: reader, cancellation: cancellation)
+
+        let started = Date()
+        let expectedOut = info.expectedFrameCount.map { timeline.outputFrameCount(sourceFrames: $0) }
+        var lastReport = Date.distantPast
+        let report = { (stats: PipelineStatistics) in
+            let now = Date()
+            guard now.timeIntervalSince(lastReport) >= 0.2 || stats.framesOut == expectedOut else { return }
+            lastReport = now
+            progress(VideoProgress(framesOut: stats.framesOut, total: expectedOut, elapsed: now.timeIntervalSince(started)))
+        }
+        let pipeline = VideoPipeline(renderer: renderer, timeline: timeline, detector: SceneCutDetector(threshold: options.sceneThreshold))
+        var collector = gate.map { ReviewCollector(gate: $0, makesPictures: options.review != nil) }
+        let outputRate = timeline.outputRate.doubleValue
+        let observe = { (out: RenderedOutput) in
+            guard let gated = out.frame.gated else { return }
+            collector?.observe(gated, at: .init(frame: out.index, seconds: Double(out.index) / outputRate,
+                                                sourceFrame: out.sourceIndex, t: out.t))
+        }
+        let stats: PipelineStatistics
+        var dropped: [String] = []
+        do {
+            if let container {
+                let writer = try VideoWriter(
+                    destination: staged.staging, container: container, width: info.width, height: info.height,
+                    rate: (timeline.outputRate.numerator, timeline.outputRate.denominator),
+                    settings: EncoderSettings(crf: options.crf, preset: options.preset), source: input, sourceInfo: info)
+                defer { writer.cancel() }
+                var sink = FrameWriterSink(cancellation: cancellation) { try writer.write($0) }
+                stats = try pipeline.run(source: &source, sink: &sink, progress: report, observe: observe)
+                try writer.finish()
+                dropped = writer.droppedSubtitles
+            } else {
+                var frames = PNGSequenceWriter(directory: staged.staging)
+                var sink = FrameWriterSink(cancellation: cancellation) { try frames.write($0) }
+                stats = try pipeline.run(source: &source, sink: &sink, progress: report, observe: observe)
+            }
+        } catch let e as MediaError {
+            throw TweenError(e.message)
+        } catch let e as VideoPipelineError {
+            throw TweenError("\(input.path): \(e.message)")
+        } catch let e as UnsupportedTimeError {  // refused up front in makeRenderer; kept as one line all the same
+            throw TweenError(e.description)
+        }
+        try cancellation.check()
+        do { try staged.commit() } catch { throw error.asTweenError }
+        let seconds = Date().timeIntervalSince(started)
+
+        var summary = VideoReport(
+            input: input.path, output: output.path, width: info.width, height: info.height,
+            sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description, model: options.model.rawValue,
+            precision: precision.rawValue, cpuPath: Precision.cpuInstructionSet,
+            framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated, networkPasses: stats.networkPasses,
+            sceneCuts: stats.sceneCuts, heldAtCuts: stats.heldAtCuts, seconds: seconds, engineSeconds: stats.engineSeconds,
+            outputFramesPerSecond: Double(stats.framesOut) / max(seconds, 1e-9),
+            inputDuration: Double(stats.framesIn) / sourceRate.doubleValue,
+            outputDuration: Double(stats.framesOut) / timeline.outputRate.doubleValue,
+            audioCopied: info.hasAudio && container != nil, subtitlesDropped: dropped)
+        if info.hasAudio && container == nil { summary.notes.append("audio is not written to a PNG directory") }
+        if !dropped.isEmpty {
+            summary.notes.append("\(dropped.joined(separator: ", ")) subtitles not copied (MP4/MOV take mov_text only; use .mkv)")
+        }
+        if let review = collector?.review() {
+            var thumbnails: [Int: [String: String]] = [:]
+            if let path = options.review {
+                do { thumbnails = try review.writeHTML(to: URL(fileURLWithPath: path), video: input.path) } catch let e as EvaluationError {
+                    throw TweenError(e.message)
+                }
+                summary.notes.append("wrote \(path) (\(review.flagged.count) flagged frames)")
+            }
+            summary.gate = review.report(thumbnails: thumbnails)
+            summary.gateLine = review.line
+        }
+        if let path = options.report {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do { try StagedOutput.write(try encoder.encode(summary), to: URL(fileURLWithPath: path), inputs: [input]) } catch let e as OutputError {
+                throw TweenError("\(path): cannot write the report (\(e.message))")
+            }
+        }
+        return summary
+    }
+
+    /// The model's renderer, after the checks that need the input's rate and size: HDv3 takes only
+    /// dyadic times, and time-curve masks must match the frames.
+    func makeRenderer(timeline: Timeline, info: VideoInfo) throws(TweenError) -> any PairRenderer {
+        switch options.model {
+        case .rifeHDv3:
+            if let t = BisectionRenderer.firstUnsupportedTime(in: timeline) {
+                let conversion = switch options.target {
+                case .multiply(let n): "--multi \(n)"
+                case .fps(let f): "--fps \(f) from \(timeline.sourceRate) fps"
+                }
+                throw TweenError("--model rife-hdv3 makes only dyadic times (1/2, 1/4, 3/4, 1/8, …) by bisection, but \(conversion) needs t = \(t) ("
+                                 + String(format: "%.4g", t.doubleValue) + "); use --model rife-v4.25")
+            }
+            return BisectionRenderer(interpolator: try EngineLoader.rifeHDv3(weights: options.weights, scale: options.scale))
+        case .rifeV425:
+            let regions = try curves.map { curve throws(TweenError) in
+                TimeCurveRenderer.Region(mask: try readMask(curve.maskPath, width: info.width, height: info.height), curve: curve.curve)
+            }
+            let interpolator = try EngineLoader.rifeV425(weights: options.weights, scale: options.scale, precision: precision)
+            if regions.isEmpty { return UniformRenderer(interpolator: interpolator, gate: gate) }
+            return TimeCurveRenderer(interpolator: interpolator, regions: regions, mode: options.timeMapMode)
+        }
+    }
+}
+
+/// Decoded frames as the pipeline's `FrameSource`; stops at a cancellation.
+struct ReaderSource: FrameSource {
+    let reader: VideoReader
+    let cancellation: JobCancellation
+    mutating func next() throws -> Tensor? {
+        try cancellation.check()
+        return try reader.next()?.tensor
+    }
+}
+
+/// The pipeline's frames as 8-bit images (`RGBImage(tensor:)`, the one rounding rule; t = 0
+/// frames round-trip exactly) into an encoder or a PNG sequence; stops at a cancellation.
+struct FrameWriterSink: FrameSink {
+    let cancellation: JobCancellation
+    let write: (RGBImage) throws -> Void
+    mutating func write(_ frame: Tensor) throws {
+        try cancellation.check()
+        try write(RGBImage(tensor: frame))
+    }
+}
+
+/// The summary of a finished video job: printed by the CLI, written by `--report`.
+public struct VideoReport: Codable, Sendable {
+    public var input: String
+    public var output: String
+    public var width: Int
+    public var height: Int
+    public var sourceFPS: String
+    public var outputFPS: String
+    public var model: String
+    /// The convolutions' precision (f32, bf16) and the CPU path oneDNN ran them on.
+    public var precision: String
+    public var cpuPath: String
+    public var framesIn: Int
+    public var framesOut: Int
+    public var interpolated: Int
+    /// Runs of the network: one per interpolated frame for rife-v4.25, one per midpoint for rife-hdv3
+    /// (--multi 4: 3 per pair for 3 frames), one per distinct t of a frame with --time-curve.
+    public var networkPasses: Int
+    public var sceneCuts: Int
+    public var heldAtCuts: Int
+    public var seconds: Double
+    /// Of `seconds`, the time spent in the network; the rest is decoding, encoding and glue.
+    public var engineSeconds: Double
+    public var outputFramesPerSecond: Double
+    public var inputDuration: Double
+    public var outputDuration: Double
+    public var audioCopied: Bool
+    public var subtitlesDropped: [String]
+    /// The quality gate: its settings, totals and flagged frames (rife-v4.25 at one t per frame).
+    public var gate: ReviewReport? = nil
+    /// The gate's summary line, as the terminal shows it.
+    public var gateLine: String? = nil
+    /// What a person should know (audio not written, subtitles left out, a page written).
+    public var notes: [String] = []
+
+    /// The summary line.
+    public var text: String {
+        String(format: "wrote %@: %d frames in → %d out (%d interpolated, %d scene cuts) at %@ fps, %.1f s (%@ %@ on %@, network %.1f s, %d passes), %.2f frames/s",
+               output, framesIn, framesOut, interpolated, sceneCuts, outputFPS, seconds, model, precision, cpuPath, engineSeconds,
+               networkPasses, outputFramesPerSecond)
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Evaluation
+import Interpolation
+import TensorCore
+import TweenKit
+
+// Enums parse themselves; a bad value is ArgumentParser's usage error, listing the choices (exit 64).
+extension QualityMode: ExpressibleByArgument {}
+extension InterpolationModel: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
+extension TimeMapMode: ExpressibleByArgument {}
+extension EvaluationMethod: ExpressibleByArgument {}
+
+/// The options every command that runs the network shares.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Network: rife-v4.25 (any t) or rife-hdv3 (dyadic t only, by bisection).")
+    var model: InterpolationModel = .rifeV425
+    @Option(help: "Quality mode: fast, production (default) or advanced; see README, Quality gate.")
+    var mode: QualityMode = .production
+    @Option(help: """
+        Convolution precision: f32 or bf16 (RIFE v4.25 only; needs AVX512-BF16 or AMX; see README). \
+        Default: f32, except in --mode fast, which takes the faster of the two on this CPU (bf16 with AMX or on AMD Zen 4).
+        """)
+    var precision: Precision?
+    @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small inputs.") var scale: Double = 1
+    @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
+}
