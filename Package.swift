@@ -4,6 +4,7 @@ import PackageDescription
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -28,11 +29,8 @@ let package = Package(
         .target(name: "CPNGSupport", linkerSettings: [.linkedLibrary("png16")]),
 
         .target(name: "TensorCore", dependencies: ["CDNNL"], swiftSettings: strictSettings),
-        // Compiled for testing in release too: its tests drive the pickle and zip internals directly,
-        // and the suite runs as `swift test -c release`. Parsing is not a hot path.
-        .target(
-            name: "Checkpoint", dependencies: ["TensorCore"],
-            swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
+        // Its tests drive the pickle and zip internals directly; those are `package` API, not `@testable`.
+        .target(name: "Checkpoint", dependencies: ["TensorCore"], swiftSettings: strictSettings),
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoint"], swiftSettings: strictSettings),
         .target(name: "Interpolation", dependencies: ["Models", "TensorCore"], swiftSettings: strictSettings),
         .target(name: "MediaIO", dependencies: ["TensorCore", "CPNGSupport"], swiftSettings: strictSettings),

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 // An interpreter for the small subset of Python's pickle format that PyTorch uses to describe a
 // state dict. It never imports or calls anything: the only callables it knows are the three
@@ -6,7 +6,7 @@ import Foundation
 // global, and every opcode outside the subset, is an error.
 
 /// The Python globals a PyTorch state dict may reference. Everything else is foreign.
-enum PickleGlobal: Sendable, Equatable {
+package enum PickleGlobal: Sendable, Equatable {
     /// `torch._utils._rebuild_tensor_v2`: builds a tensor view onto a storage.
     case rebuildTensorV2
     /// `torch.FloatStorage`: only ever used as the type tag inside a persistent id.
@@ -15,7 +15,7 @@ enum PickleGlobal: Sendable, Equatable {
     case orderedDict
 
     /// The global named `module.name`, or nil if it is not one of the three.
-    init?(module: String, name: String) {
+    package init?(module: String, name: String) {
         switch (module, name) {
         case ("torch._utils", "_rebuild_tensor_v2"): self = .rebuildTensorV2
         case ("torch", "FloatStorage"): self = .floatStorage
@@ -24,7 +24,7 @@ enum PickleGlobal: Sendable, Equatable {
         }
     }
 
-    var qualifiedName: String {
+    package var qualifiedName: String {
         switch self {
         case .rebuildTensorV2: "torch._utils._rebuild_tensor_v2"
         case .floatStorage: "torch.FloatStorage"
@@ -34,36 +34,36 @@ enum PickleGlobal: Sendable, Equatable {
 }
 
 /// A float32 storage named by a persistent id: `('storage', FloatStorage, key, location, numel)`.
-struct StorageReference: Sendable, Equatable {
+package struct StorageReference: Sendable, Equatable {
     /// The storage key: the zip entry `data/<key>`, or a key of the legacy storage list.
-    var key: String
+    package var key: String
     /// The device tag, e.g. `cuda:0` (informational only).
-    var location: String
+    package var location: String
     /// The number of float32 elements the storage holds.
-    var elementCount: Int
+    package var elementCount: Int
 }
 
 /// A tensor built by `_rebuild_tensor_v2`, already checked to cover its whole storage
 /// contiguously from offset 0.
-struct TensorReference: Sendable, Equatable {
-    var storage: StorageReference
-    var shape: [Int]
+package struct TensorReference: Sendable, Equatable {
+    package var storage: StorageReference
+    package var shape: [Int]
     /// Where the building REDUCE opcode sits, for error messages.
-    var pickleOffset: Int
+    package var pickleOffset: Int
 }
 
 /// A tuple or list: items plus their nesting depth (kept so depth checks are O(1)).
-struct PickleSequence: Sendable, Equatable {
-    private(set) var items: [PickleValue]
+package struct PickleSequence: Sendable, Equatable {
+    package private(set) var items: [PickleValue]
     /// 1 + the deepest item's depth.
-    private(set) var depth: Int
+    package private(set) var depth: Int
 
-    init(_ items: [PickleValue]) {
+    package init(_ items: [PickleValue]) {
         self.items = items
         self.depth = 1 + (items.map(\.depth).max() ?? 0)
     }
 
-    mutating func append(contentsOf newItems: [PickleValue]) {
+    package mutating func append(contentsOf newItems: [PickleValue]) {
         items.append(contentsOf: newItems)
         depth = max(depth, 1 + (newItems.map(\.depth).max() ?? 0))
     }
@@ -71,26 +71,26 @@ struct PickleSequence: Sendable, Equatable {
 
 /// A dict with string keys, in insertion order (like Python's dict and OrderedDict).
 /// State dicts only ever have string keys; other key types are rejected by the interpreter.
-struct PickleDict: Sendable, Equatable {
-    struct Entry: Sendable, Equatable {
-        var key: String
-        var value: PickleValue
+package struct PickleDict: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
+        package var key: String
+        package var value: PickleValue
     }
 
-    private(set) var entries: [Entry] = []
+    package private(set) var entries: [Entry] = []
     private var indexByKey: [String: Int] = [:]
     /// 1 + the deepest value's depth.
-    private(set) var depth = 1
+    package private(set) var depth = 1
 
-    init() {}
+    package init() {}
 
     /// The value for `key`, if present.
-    subscript(key: String) -> PickleValue? {
+    package subscript(key: String) -> PickleValue? {
         indexByKey[key].map { entries[$0].value }
     }
 
     /// Sets `key` to `value`; an existing key keeps its position, as in Python.
-    mutating func set(_ key: String, _ value: PickleValue) {
+    package mutating func set(_ key: String, _ value: PickleValue) {
         if let index = indexByKey[key] {
             entries[index].value = value
         } else {
@@ -102,7 +102,7 @@ struct PickleDict: Sendable, Equatable {
 }
 
 /// A value on the pickle machine's stack.
-indirect enum PickleValue: Sendable, Equatable {
+package indirect enum PickleValue: Sendable, Equatable {
     case none
     case bool(Bool)
     case int(Int)
@@ -118,7 +118,7 @@ indirect enum PickleValue: Sendable, Equatable {
     case tensor(TensorReference)
 
     /// How many containers deep the value goes (0 for scalars).
-    var depth: Int {
+    package var depth: Int {
         switch self {
         case .tuple(let s), .list(let s): s.depth
         case .dict(let d): d.depth
@@ -128,7 +128,7 @@ indirect enum PickleValue: Sendable, Equatable {
 
     /// A short description for error messages. It never recurses: a hostile pickle can build
     /// values whose full expansion is exponentially large.
-    var summary: String {
+    package var summary: String {
         switch self {
         case .none: "None"
         case .bool(let b): b ? "True" : "False"
@@ -147,29 +147,30 @@ indirect enum PickleValue: Sendable, Equatable {
 }
 
 /// Runs one pickle and returns the value it leaves.
-enum Pickle {
+package enum Pickle {
     /// The limits that keep a hostile pickle from exhausting memory, time or the call stack.
-    struct Limits: Sendable {
+    package struct Limits: Sendable {
         /// Values on the stack, across all mark frames.
-        var maxStack = 1_000_000
+        package var maxStack = 1_000_000
         /// Open MARKs.
-        var maxMarks = 100_000
+        package var maxMarks = 100_000
         /// Container nesting (values are destroyed recursively, so this bounds recursion).
-        var maxDepth = 64
+        package var maxDepth = 64
         /// Memo slots in use.
-        var maxMemo = 1_000_000
+        package var maxMemo = 1_000_000
         /// Total container elements built or mutated: bounds the copy-on-write cost of hostile
         /// sequences that mutate shared containers over and over.
-        var workBudget = 1 << 24
+        package var workBudget = 1 << 24
         /// Bytes in a GLOBAL module or name line.
-        var maxGlobalLine = 256
+        package var maxGlobalLine = 256
+        package init() {}
     }
 
     /// Interprets the pickle that starts at byte `start` of `data`.
     /// - Returns: the value STOP left on the stack and the offset just after STOP.
     /// - Throws: `CheckpointError` naming the offending offset (counted from the first byte of
     ///   `data`) for truncation, unknown opcodes, foreign globals or malformed structures.
-    static func load(_ data: Data, from start: Int = 0, limits: Limits = Limits()) throws -> (value: PickleValue, end: Int) {
+    package static func load(_ data: Data, from start: Int = 0, limits: Limits = Limits()) throws -> (value: PickleValue, end: Int) {
         try data.withUnsafeBytes { bytes in
             var machine = Machine(bytes: bytes, position: start, limits: limits)
             return try machine.run()

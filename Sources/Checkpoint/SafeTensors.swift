@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import TensorCore
 
 /// Reads and writes the safetensors format: an 8-byte little-endian header length,

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import TensorCore
 
 /// Reads PyTorch `torch.save` state dicts of float32 tensors without Python or torch.
@@ -185,7 +185,7 @@ public enum TorchCheckpoint {
     }
 
     /// The legacy format's fifth pickle: a list of distinct string keys.
-    static func storageKeys(_ value: PickleValue, at offset: Int) throws -> [String] {
+    package static func storageKeys(_ value: PickleValue, at offset: Int) throws -> [String] {
         guard case .list(let list) = value else {
             throw CheckpointError("legacy checkpoint: storage key list at offset \(offset) is a \(value.summary), not a list")
         }
@@ -204,7 +204,7 @@ public enum TorchCheckpoint {
     // MARK: - Shared
 
     /// The state dict's entries, in order; every value must be a tensor.
-    static func tensorReferences(in stateDict: PickleValue) throws -> [(name: String, reference: TensorReference)] {
+    package static func tensorReferences(in stateDict: PickleValue) throws -> [(name: String, reference: TensorReference)] {
         guard case .dict(let dict) = stateDict else {
             throw CheckpointError("the checkpoint's top-level object is a \(stateDict.summary), not a state dict")
         }

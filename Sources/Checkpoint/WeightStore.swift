@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import TensorCore
 
 /// Strict binding of checkpoint tensors to a model's parameters.
@@ -100,5 +100,5 @@ public struct WeightStore: Sendable {
     public var remainingNames: [String] { order.filter { tensors[$0] != nil } }
 
     /// The total element count of the tensors not yet taken.
-    var remainingScalarCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
+    package var remainingScalarCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
 }

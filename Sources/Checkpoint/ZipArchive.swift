@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A minimal read-only ZIP reader for archives whose entries are all STORED (uncompressed),
 /// which is how `torch.save` writes its zip checkpoint format.
@@ -10,43 +10,43 @@ import Foundation
 ///
 /// Every offset and length is checked against the file before use; failures throw
 /// `CheckpointError` naming the entry and the offset at fault. CRCs are not verified.
-struct ZipArchive {
+package struct ZipArchive {
     /// One member of the archive.
-    struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The path inside the archive, e.g. `flownet_converted/data/0`.
-        let name: String
+        package let name: String
         /// Where the entry's local file header starts.
-        let localHeaderOffset: Int
+        package let localHeaderOffset: Int
         /// Where the entry's bytes start (after the local header, its name and its extra field).
-        let dataOffset: Int
+        package let dataOffset: Int
         /// The entry's length in bytes.
-        let size: Int
+        package let size: Int
     }
 
     /// The whole archive.
-    let data: Data
+    package let data: Data
     /// The entries in central-directory order.
-    let entries: [Entry]
+    package let entries: [Entry]
     private let indexByName: [String: Int]
 
     // Record signatures (little-endian "PK.." words).
-    static let localHeaderSignature: UInt32 = 0x0403_4B50
-    static let centralHeaderSignature: UInt32 = 0x0201_4B50
-    static let endOfCentralDirectorySignature: UInt32 = 0x0605_4B50
-    static let zip64EndOfCentralDirectorySignature: UInt32 = 0x0606_4B50
-    static let zip64LocatorSignature: UInt32 = 0x0706_4B50
+    package static let localHeaderSignature: UInt32 = 0x0403_4B50
+    package static let centralHeaderSignature: UInt32 = 0x0201_4B50
+    package static let endOfCentralDirectorySignature: UInt32 = 0x0605_4B50
+    package static let zip64EndOfCentralDirectorySignature: UInt32 = 0x0606_4B50
+    package static let zip64LocatorSignature: UInt32 = 0x0706_4B50
 
     // Fixed record sizes.
-    static let localHeaderSize = 30
-    static let centralHeaderSize = 46
-    static let endOfCentralDirectorySize = 22
-    static let zip64LocatorSize = 20
-    static let zip64EndOfCentralDirectorySize = 56
+    package static let localHeaderSize = 30
+    package static let centralHeaderSize = 46
+    package static let endOfCentralDirectorySize = 22
+    package static let zip64LocatorSize = 20
+    package static let zip64EndOfCentralDirectorySize = 56
 
     /// Parses the directory of `data`.
     /// - Throws: `CheckpointError` if the archive is truncated, inconsistent, multi-disk,
     ///   encrypted or has a compressed entry.
-    init(_ data: Data) throws {
+    package init(_ data: Data) throws {
         let reader = LittleEndianReader(data)
         let directory = try Self.locateCentralDirectory(reader)
         var entries: [Entry] = []
@@ -74,18 +74,18 @@ struct ZipArchive {
     }
 
     /// Whether `data` starts like a ZIP archive (a local file header).
-    static func hasSignature(_ data: Data) -> Bool {
+    package static func hasSignature(_ data: Data) -> Bool {
         LittleEndianReader(data).uint32(at: 0) == localHeaderSignature
     }
 
     /// The entry called `name`, if any.
-    func entry(named name: String) -> Entry? {
+    package func entry(named name: String) -> Entry? {
         indexByName[name].map { entries[$0] }
     }
 
     /// A copy of the bytes of `entry` (indices start at 0). `entry` must come from this archive,
     /// whose initializer checked that its range lies inside the file.
-    func contents(of entry: Entry) -> Data {
+    package func contents(of entry: Entry) -> Data {
         let start = data.startIndex + entry.dataOffset
         return Data(data[start..<(start + entry.size)])
     }
@@ -309,14 +309,14 @@ struct ZipArchive {
 
 /// Bounds-checked little-endian reads from `Data`, with offsets counted from the first byte
 /// (so slices work). Every read returns nil rather than trapping when out of range.
-struct LittleEndianReader {
-    let data: Data
-    init(_ data: Data) { self.data = data }
+package struct LittleEndianReader {
+    package let data: Data
+    package init(_ data: Data) { self.data = data }
 
-    var count: Int { data.count }
+    package var count: Int { data.count }
 
     /// The `byteCount`-byte little-endian unsigned integer at `offset`.
-    func unsigned(at offset: Int, byteCount: Int) -> UInt64? {
+    package func unsigned(at offset: Int, byteCount: Int) -> UInt64? {
         guard offset >= 0, byteCount >= 0, byteCount <= 8, offset <= count - byteCount else { return nil }
         let base = data.startIndex + offset
         var value: UInt64 = 0
@@ -324,12 +324,12 @@ struct LittleEndianReader {
         return value
     }
 
-    func uint16(at offset: Int) -> UInt16? { unsigned(at: offset, byteCount: 2).map { UInt16(truncatingIfNeeded: $0) } }
-    func uint32(at offset: Int) -> UInt32? { unsigned(at: offset, byteCount: 4).map { UInt32(truncatingIfNeeded: $0) } }
-    func uint64(at offset: Int) -> UInt64? { unsigned(at: offset, byteCount: 8) }
+    package func uint16(at offset: Int) -> UInt16? { unsigned(at: offset, byteCount: 2).map { UInt16(truncatingIfNeeded: $0) } }
+    package func uint32(at offset: Int) -> UInt32? { unsigned(at: offset, byteCount: 4).map { UInt32(truncatingIfNeeded: $0) } }
+    package func uint64(at offset: Int) -> UInt64? { unsigned(at: offset, byteCount: 8) }
 
     /// A copy of `count` bytes at `offset`.
-    func bytes(at offset: Int, count byteCount: Int) -> [UInt8]? {
+    package func bytes(at offset: Int, count byteCount: Int) -> [UInt8]? {
         guard offset >= 0, byteCount >= 0, offset <= count - byteCount else { return nil }
         let start = data.startIndex + offset
         return [UInt8](data[start..<(start + byteCount)])

@@ -1,6 +1,6 @@
 public import Foundation
 public import Interpolation
-import MediaIO
+public import MediaIO
 import TensorCore
 
 /// Collects what a person needs to review a video's generated frames: every gated frame's place

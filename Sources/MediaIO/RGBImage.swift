@@ -1,5 +1,5 @@
 import CPNGSupport
-import Foundation
+public import Foundation
 public import TensorCore
 
 /// An 8-bit RGB image, rows top to bottom, 3 bytes per pixel.

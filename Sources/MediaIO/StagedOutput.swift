@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What an output is: one file (a video, a PNG, a report) or a folder of numbered PNG frames.
 public enum OutputKind: Sendable, Equatable {

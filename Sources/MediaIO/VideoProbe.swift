@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What ffprobe says about a file's first video stream and its other streams.
 public struct VideoInfo: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Decodes a video's frames as 8-bit RGB images, in order, through `ffmpeg … -f rawvideo -pix_fmt rgb24 -`.
 ///

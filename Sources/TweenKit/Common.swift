@@ -1,8 +1,8 @@
-public import Foundation
+import Foundation
 public import Interpolation
 import Checkpoint
 public import MediaIO
-public import Models
+import Models
 public import TensorCore
 
 /// A problem with a job's input, options or environment, said in one line (`FILE: reason`).
@@ -49,13 +49,16 @@ extension Precision {
     /// CPU multiplies bf16 natively *and* fast: AMX (Intel Sapphire Rapids and later) or AMD Zen 4
     /// and later (AVX512-BF16 on AMD). On Intel CPUs with AVX512-BF16 but no AMX (Cooper Lake, or
     /// AMX unavailable), bf16 ran at 0.67–0.69× of f32's speed, so f32 is chosen there.
-    public static let fastest: (precision: Precision, reason: String) = {
-        let isa = Precision.cpuInstructionSet
-        guard Precision.bfloat16.isSupported else { return (.float32, "\(isa): no native bf16") }
+    public static let fastest: (precision: Precision, reason: String) =
+        fastest(isa: Precision.cpuInstructionSet, vendor: cpuVendor, bfloat16Supported: Precision.bfloat16.isSupported)
+
+    /// The rule behind `fastest`, for any CPU: oneDNN's effective ISA and `/proc/cpuinfo`'s vendor.
+    public static func fastest(isa: String, vendor: String?, bfloat16Supported: Bool) -> (precision: Precision, reason: String) {
+        guard bfloat16Supported else { return (.float32, "\(isa): no native bf16") }
         if isa.contains("amx") { return (.bfloat16, "\(isa): AMX") }
-        if cpuVendor == "AuthenticAMD" { return (.bfloat16, "\(isa) on AMD (Zen 4 or later)") }
-        return (.float32, "\(isa) on \(cpuVendor ?? "an unknown vendor") without AMX: bf16 measured slower than f32")
-    }()
+        if vendor == "AuthenticAMD" { return (.bfloat16, "\(isa) on AMD (Zen 4 or later)") }
+        return (.float32, "\(isa) on \(vendor ?? "an unknown vendor") without AMX: bf16 measured slower than f32")
+    }
 
     /// `vendor_id` from /proc/cpuinfo (GenuineIntel, AuthenticAMD), nil where it cannot be read.
     static let cpuVendor: String? = {

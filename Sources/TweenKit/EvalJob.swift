@@ -1,10 +1,10 @@
-public import Foundation
+import Foundation
 public import Evaluation
 public import Interpolation
 import Checkpoint
 import MediaIO
 import Metrics
-public import Models
+import Models
 public import TensorCore
 
 /// What `tween eval` is asked to do.

@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 public import Interpolation
 import MediaIO
-public import Models
+import Models
 public import TensorCore
 
 /// What `tween pair` is asked to do; `Codable` like every job's options.

@@ -1,6 +1,6 @@
 import Foundation
 import Models
-public import TensorCore
+import TensorCore
 
 /// Process-wide settings that make Tween fast and safe, with what each buys.
 public enum ProcessSettings {

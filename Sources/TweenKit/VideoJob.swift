@@ -2,7 +2,7 @@ public import Foundation
 public import Interpolation
 public import Evaluation
 import MediaIO
-public import Models
+import Models
 public import TensorCore
 
 /// What `tween video` is asked to do; `Codable`, so a service can store a job and run it later.

@@ -129,7 +129,7 @@ struct EvalCommandTests {
         let empty = try runTween(["eval", dir.path])
         expectCleanFailure(empty, mentions: "no samples found", directory: dir)
         let method = try runTween(["eval", dir.path, "--method", "magic"])
-        expectCleanFailure(method, mentions: "--method must be tween, blend or repeat", directory: dir)
+        expectUsageError(method, mentions: "Please provide one of 'tween', 'blend' or 'repeat'", directory: dir)
         let manifest = dir.appendingPathComponent("m.json")
         try Data(#"[{"frame0": "a.png", "frame1": "b.png"}]"#.utf8).write(to: manifest)
         let malformed = try runTween(["eval", manifest.path])

@@ -10,14 +10,19 @@ struct CLIResult {
     var stderr: String
 }
 
-func runTween(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
+/// The built `tween` executable.
+func tweenExecutable() throws -> URL {
     let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let executable = [buildDirectory, buildDirectory.deletingLastPathComponent()]
         .map { $0.appendingPathComponent("tween") }
         .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     guard let executable else { throw CLIError("tween executable not found near \(buildDirectory.path)") }
+    return executable
+}
+
+func runTween(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = try tweenExecutable()
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
@@ -42,6 +47,16 @@ let weightsReady = Fixtures.available(Fixtures.rifeV425Weights)
 
 /// A fresh scratch folder per test.
 func scratchDirectory() -> URL { Scratch.directory("cli") }
+
+/// Expects ArgumentParser's usage error (exit 64) for a value it cannot parse, naming `fragment`, and
+/// nothing new left in `directory`.
+func expectUsageError(_ r: CLIResult, mentions fragment: String, directory: URL, preexisting: Set<String> = [],
+                      sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.status == 64, "status \(r.status), stderr: \(r.stderr)", sourceLocation: sourceLocation)
+    #expect(r.stderr.contains(fragment), "stderr \(r.stderr) should mention \(fragment)", sourceLocation: sourceLocation)
+    let left = Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).subtracting(preexisting)
+    #expect(left.isEmpty, "files left behind: \(left)", sourceLocation: sourceLocation)
+}
 
 /// Expects a failed run: exit status 1, exactly one line on stderr containing `fragment`,
 /// and no file (partial or final) left in `directory`.
@@ -87,7 +102,7 @@ struct PairCommandTests {
         let copy = dir.appendingPathComponent("a.png")
         try FileManager.default.copyItem(atPath: demoA, toPath: copy.path)
         let r2 = try runTween(["pair", copy.path, demoB, "-o", copy.path, "--force"])
-        expectCleanFailure(r2, mentions: "overwrite an input", directory: dir, preexisting: ["x.png", "a.png"])
+        expectCleanFailure(r2, mentions: "would overwrite the input", directory: dir, preexisting: ["x.png", "a.png"])
         #expect(try runTween(["pair", demoA, demoB, "-o", out.path, "--force"]).status == 0)
     }
 
@@ -160,6 +175,7 @@ struct PairGateTests {
         #expect(try PNG.read(out).pixels == (try PNG.read(URL(fileURLWithPath: bunny)).pixels))
 
         let bad = try runTween(["pair", demoA, demoB, "-o", dir.appendingPathComponent("x.png").path, "--mode", "slow"])
-        #expect(bad.status == 1 && bad.stderr.contains("--mode must be one of fast, production, advanced"), "\(bad.stderr)")
+        expectUsageError(bad, mentions: "Please provide one of 'fast', 'production' and 'advanced'", directory: dir,
+                         preexisting: Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []))
     }
 }

@@ -24,7 +24,7 @@ struct PairHDv3Tests {
                            mentions: "2^k − 1", directory: dir)
         expectCleanFailure(try runTween(["pair", demoA, demoB, "--model", "rife-hdv3", "-o", out, "--t", "0.3"]),
                            mentions: "dyadic", directory: dir)
-        expectCleanFailure(try runTween(["pair", demoA, demoB, "--model", "rife-v5", "-o", out]),
-                           mentions: "--model must be one of rife-v4.25, rife-hdv3", directory: dir)
+        expectUsageError(try runTween(["pair", demoA, demoB, "--model", "rife-v5", "-o", out]),
+                         mentions: "Please provide one of 'rife-v4.25' and 'rife-hdv3'", directory: dir)
     }
 }

@@ -10,12 +10,13 @@ struct PrecisionCommandTests {
     func refused() throws {
         let dir = scratchDirectory()
         let out = dir.appendingPathComponent("out.png").path
-        expectCleanFailure(try runTween(["pair", demoA, demoB, "-o", out, "--precision", "fp16"]),
-                           mentions: "--precision must be f32 or bf16 (got fp16)", directory: dir)
+        expectUsageError(try runTween(["pair", demoA, demoB, "-o", out, "--precision", "fp16"]),
+                         mentions: "The value 'fp16' is invalid for '--precision <precision>'. Please provide one of 'f32' and 'bf16'",
+                         directory: dir)
         expectCleanFailure(try runTween(["pair", demoA, demoB, "-o", out, "--precision", "bf16", "--model", "rife-hdv3"]),
                            mentions: "--precision bf16 needs --model rife-v4.25", directory: dir)
-        expectCleanFailure(try runTween(["eval", dir.path, "--precision", "half"]),
-                           mentions: "--precision must be f32 or bf16", directory: dir)
+        expectUsageError(try runTween(["eval", dir.path, "--precision", "half"]),
+                         mentions: "Please provide one of 'f32' and 'bf16'", directory: dir)
         expectCleanFailure(try runTween(["bench", "--precision", "bf16", "--model", "rife-hdv3"]),
                            mentions: "needs --model rife-v4.25", directory: dir)
         // oneDNN's ISA cap makes this CPU look like one without AVX512-BF16: the fallback is a refusal.

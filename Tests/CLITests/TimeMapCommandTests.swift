@@ -64,8 +64,8 @@ struct TimeMapCommandTests {
         expectCleanFailure(try runTween(["pair", s.a, s.b, "-o", out, "--time-map", "\(small.path):0.3"]), mentions: "same size", directory: dir)
         expectCleanFailure(try runTween(["pair", s.a, s.b, "-o", out, "--time-map", "/no/mask.png:0.3"]), mentions: "no such file", directory: dir)
         expectCleanFailure(try runTween(["pair", s.a, s.b, "-o", out, "--count", "2", "--time-map", "\(s.mask):0.3"]), mentions: "--count", directory: dir)
-        expectCleanFailure(try runTween(["pair", s.a, s.b, "-o", out, "--time-map", "\(s.mask):0.3", "--time-map-mode", "blur"]),
-                           mentions: "--time-map-mode", directory: dir)
+        expectUsageError(try runTween(["pair", s.a, s.b, "-o", out, "--time-map", "\(s.mask):0.3", "--time-map-mode", "blur"]),
+                         mentions: "'flow-blend' and 'single'", directory: dir)
         expectCleanFailure(try runTween(["pair", s.a, s.b, "-o", out, "--model", "rife-hdv3", "--time-map", "\(s.mask):0.5"]),
                            mentions: "rife-v4.25", directory: dir)
     }

@@ -66,7 +66,6 @@ struct VideoGateTests {
         try Clips.testsrc(input, rate: "25", frames: 4)
         let out = dir.appendingPathComponent("out.mp4").path
         for (arguments, message) in [
-            (["--mode", "best"], "--mode must be one of fast, production, advanced"),
             (["--model", "rife-hdv3", "--review", dir.appendingPathComponent("r.html").path], "--review needs --model rife-v4.25"),
             (["--model", "rife-hdv3", "--mode", "advanced"], "--mode advanced needs --model rife-v4.25"),
             (["--review", "/nonexistent/r.html"], "--review /nonexistent/r.html: the folder /nonexistent does not exist"),
@@ -75,5 +74,7 @@ struct VideoGateTests {
             #expect(r.status == 1 && r.stderr.contains(message), "\(arguments): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
+        expectUsageError(try runTween(["video", input.path, "-o", out, "--multi", "2", "--mode", "best"]),
+                         mentions: "Please provide one of 'fast', 'production' and 'advanced'", directory: dir, preexisting: ["in.mp4"])
     }
 }

@@ -67,8 +67,8 @@ struct VideoHDv3Tests {
         let fps = try runTween(["video", input.path, "-o", out, "--fps", "60", "--model", "rife-hdv3"])
         expectCleanFailure(fps, mentions: "t = 5/12", directory: dir)
         #expect(fps.stderr.contains("use --model rife-v4.25"), "\(fps.stderr)")
-        expectCleanFailure(try runTween(["video", input.path, "-o", out, "--multi", "2", "--model", "rife-v5"]),
-                           mentions: "--model must be one of", directory: dir)
+        expectUsageError(try runTween(["video", input.path, "-o", out, "--multi", "2", "--model", "rife-v5"]),
+                         mentions: "Please provide one of 'rife-v4.25' and 'rife-hdv3'", directory: dir, preexisting: ["in.mp4"])
     }
 }
 
@@ -145,6 +145,7 @@ struct VideoTimeCurveTests {
         try refused(["--time-curve", "\(small.path):ease"], "same size")
         try refused(["--time-curve", "/no/mask.png:ease"], "no such file")
         try refused(["--time-curve", "\(mask.path):ease", "--model", "rife-hdv3"], "rife-v4.25")
-        try refused(["--time-curve", "\(mask.path):ease", "--time-map-mode", "blur"], "--time-map-mode")
+        expectUsageError(try runTween(["video", input.path, "-o", out, "--multi", "2", "--time-curve", "\(mask.path):ease",
+                                       "--time-map-mode", "blur"]), mentions: "'flow-blend' and 'single'", directory: dir)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TensorCore
-@testable import Checkpoint
+import Checkpoint
 
 /// Locations of the official RIFE checkpoints and of the shared key listings, plus helpers to
 /// build small synthetic checkpoints. Self-contained: CheckpointTests does not use TestSupport.

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import TensorCore
-@testable import Checkpoint
+import Checkpoint
 
 /// Synthetic torch checkpoints, well-formed and broken: every failure must be a
 /// `CheckpointError` naming the tensor or the offset at fault.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TensorCore
-@testable import Checkpoint
+import Checkpoint
 
 /// The two official RIFE checkpoints parse completely and exactly as the shared key listings say.
 @Suite(.enabled(if: CheckpointFixtures.weightsPresentOrCI, CheckpointFixtures.skipComment))

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Checkpoint
+import Checkpoint
 
 /// The restricted pickle interpreter: the supported opcodes produce the right values, and
 /// everything outside the subset or beyond the limits is refused with its offset.

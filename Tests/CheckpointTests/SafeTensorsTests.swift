@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import TensorCore
-@testable import Checkpoint
+import Checkpoint
 
 /// The safetensors reader and writer.
 struct SafeTensorsTests {

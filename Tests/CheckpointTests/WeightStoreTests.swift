@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import TensorCore
-@testable import Checkpoint
+import Checkpoint
 
 /// Strict binding: missing, unexpected, duplicate and mis-shaped tensors are all errors.
 struct WeightStoreTests {

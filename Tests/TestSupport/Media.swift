@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// ffmpeg for tests: making clips and decoding outputs independently of the code under test.
 public enum MediaTools {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Scratch folders for tests that need real files.
 ///
