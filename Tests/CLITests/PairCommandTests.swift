@@ -175,7 +175,7 @@ struct PairGateTests {
         #expect(try PNG.read(out).pixels == (try PNG.read(URL(fileURLWithPath: bunny)).pixels))
 
         let bad = try runTween(["pair", demoA, demoB, "-o", dir.appendingPathComponent("x.png").path, "--mode", "slow"])
-        expectUsageError(bad, mentions: "Please provide one of 'fast', 'production' and 'advanced'", directory: dir,
+        expectUsageError(bad, mentions: "Please provide one of 'fast', 'production' or 'advanced'", directory: dir,
                          preexisting: Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []))
     }
 }

@@ -75,6 +75,6 @@ struct VideoGateTests {
             #expect(!FileManager.default.fileExists(atPath: out))
         }
         expectUsageError(try runTween(["video", input.path, "-o", out, "--multi", "2", "--mode", "best"]),
-                         mentions: "Please provide one of 'fast', 'production' and 'advanced'", directory: dir, preexisting: ["in.mp4"])
+                         mentions: "Please provide one of 'fast', 'production' or 'advanced'", directory: dir, preexisting: ["in.mp4"])
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TensorCore
 import TestSupport
@@ -69,9 +70,22 @@ func channelsLastConversion() {
     #expect(channelsLastConcatenation([Tensor(x)], as: BFloat16.self) == y)
 }
 
-@Test("the bf16 support query agrees with the error it raises")
+/// The CPU's own word on native bf16 (/proc/cpuinfo flags), independent of oneDNN; nil where it
+/// cannot be read or where oneDNN is capped below it on purpose (`ONEDNN_MAX_CPU_ISA`).
+private func cpuinfoSaysBFloat16() -> Bool? {
+    guard ProcessInfo.processInfo.environment["ONEDNN_MAX_CPU_ISA"] == nil,
+          let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let set = Set(flags.split(separator: " ").map(String.init))
+    return set.contains("avx512_bf16") || set.contains("amx_bf16")
+}
+
+@Test("the bf16 support query agrees with the CPU's flags and with the error it raises")
 func precisionSupport() {
     #expect(Precision.float32.isSupported)
+    if let expected = cpuinfoSaysBFloat16() {
+        #expect(Precision.bfloat16.isSupported == expected, "oneDNN's ISA \(Precision.cpuInstructionSet) vs /proc/cpuinfo")
+    }
     if Precision.bfloat16.isSupported {
         #expect(throws: Never.self) { try Precision.bfloat16.requireSupported() }
     } else {

@@ -50,16 +50,12 @@ struct VideoJobTests {
 
     @Test("cancelling the task stops the job: JobCancelled, no output, no staging file, no ffmpeg child")
     func cancellation() async throws {
-        let dir = Scratch.directory("videojob")
-        let output = dir.appendingPathComponent("out.mkv")
-        let job = try VideoJob(VideoOptions(input: Fixtures.carphoneClip.path, output: output.path, target: .multiply(8)))
-        let task = Task { () -> Int in
-            var events = 0
-            for try await event in job.events() {
-                if case .progress = event { events += 1 }
-            }
-            return events
-        }
+        let dir = Scratch.directory("videojob"), inputs = Scratch.directory("videojob-input")
+        let output = dir.appendingPathComponent("out.mkv"), input = inputs.appendingPathComponent("carphone.mp4")
+        // A copy of its own, so this job's ffmpeg children are told from other tests' by their arguments.
+        try FileManager.default.copyItem(at: Fixtures.carphoneClip, to: input)
+        let job = try VideoJob(VideoOptions(input: input.path, output: output.path, target: .multiply(8)))
+        let task = Task { () -> VideoReport in try await job.run { _ in } }
         // Wait until the job has staged its output, then cancel it mid-run.
         let deadline = Date().addingTimeInterval(60)
         while (try FileManager.default.contentsOfDirectory(atPath: dir.path)).isEmpty, Date() < deadline {
@@ -70,12 +66,13 @@ struct VideoJobTests {
         await #expect(throws: JobCancelled.self) { _ = try await task.value }
         // The job's thread removes its staging file as it unwinds.
         let settle = Date().addingTimeInterval(10)
-        while !(try FileManager.default.contentsOfDirectory(atPath: dir.path)).isEmpty, Date() < settle {
+        while !(try FileManager.default.contentsOfDirectory(atPath: dir.path)).isEmpty || !ffmpegChildren(naming: inputs.path).isEmpty,
+              Date() < settle {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: output.path))
-        #expect(ffmpegChildren().isEmpty, "ffmpeg children left: \(ffmpegChildren())")
+        #expect(ffmpegChildren(naming: inputs.path).isEmpty, "ffmpeg children left: \(ffmpegChildren(naming: inputs.path))")
     }
 }
 
@@ -116,15 +113,17 @@ struct JobOptionTests {
     }
 }
 
-/// Live (not zombie) ffmpeg processes whose parent is this test process, from /proc.
-private func ffmpegChildren() -> [String] {
+/// Live (not zombie) ffmpeg processes whose parent is this test process and whose arguments mention `fragment`, from /proc.
+private func ffmpegChildren(naming fragment: String) -> [String] {
     let me = getpid()
     return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int32($0) != nil }.compactMap { pid in
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         let name = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
         let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-        guard fields.count > 1, name == "ffmpeg", fields[0] != "Z", Int32(fields[1]) == me else { return nil }
+        guard fields.count > 1, name == "ffmpeg", fields[0] != "Z", Int32(fields[1]) == me,
+              let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+              String(decoding: arguments, as: UTF8.self).contains(fragment) else { return nil }
         return pid
     }
 }
