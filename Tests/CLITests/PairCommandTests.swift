@@ -157,7 +157,9 @@ struct PairCommandTests {
     }
 }
 
-@Suite("tween pair: quality gate", .enabled(if: weightsReady, "run Scripts/setup.sh first"))
+@Suite("tween pair: quality gate",
+       .enabled(if: weightsReady && Fixtures.available(Fixtures.shared.appendingPathComponent("data/ucf101")),
+                "run Scripts/setup.sh and put shared/ beside the checkout"))
 struct PairGateTests {
     @Test("every frame's score and parts are printed; a cut is held (the nearer input written); --mode is checked")
     func gate() throws {

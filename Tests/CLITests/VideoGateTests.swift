@@ -15,9 +15,9 @@ private func clipWithRealCut(_ url: URL) throws {
     ])
 }
 
-private let gateReady = weightsReady && MediaTools.enabled
+private let gateReady = weightsReady && MediaTools.enabled && Fixtures.available(Fixtures.shared.appendingPathComponent("fixtures/lpips"))
 
-@Suite("tween video: quality gate", .enabled(if: gateReady, "needs ffmpeg and the weights (Scripts/setup.sh)"))
+@Suite("tween video: quality gate", .enabled(if: gateReady, "needs ffmpeg, the weights (Scripts/setup.sh) and shared/ beside the checkout"))
 struct VideoGateTests {
     @Test("a real cut the scene detector misses (sensitivity lowered) is held by the gate, recorded and shown for review")
     func missedCutIsHeld() throws {

@@ -170,7 +170,9 @@ private func window(_ image: Tensor, x: Int, y: Int = 0, height: Int, width: Int
     return out
 }
 
-@Suite("Quality gate on the network", .enabled(if: Fixtures.available(Fixtures.rifeV425Weights), "run Scripts/setup.sh first"))
+@Suite("Quality gate on the network",
+       .enabled(if: Fixtures.available(Fixtures.rifeV425Weights, Fixtures.shared.appendingPathComponent("fixtures/lpips")),
+                "run Scripts/setup.sh and put shared/ beside the checkout"))
 struct QualityGateNetworkTests {
     static let interpolator: Interpolator? = try? Interpolator(contentsOf: Fixtures.rifeV425Weights)
 
