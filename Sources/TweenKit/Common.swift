@@ -30,6 +30,20 @@ public final class JobCancellation: @unchecked Sendable {  // `cancelled` is gua
     func check() throws(JobCancelled) { if isCancelled { throw JobCancelled() } }
 }
 
+/// The network and how it runs: shared by every job's options (and the CLI's `EngineOptions`).
+public struct EngineSettings: Codable, Sendable, Equatable {
+    public var model: InterpolationModel = .rifeV425
+    /// fast / production / advanced: the gate's floor, re-runs, and the default precision.
+    public var mode: QualityMode = .production
+    /// nil: the mode's choice (`QualityMode.defaultPrecision`).
+    public var precision: Precision? = nil
+    /// RIFE's flow resolution: 1 = full, 0.5 for 4K, 2 for small inputs.
+    public var scale: Double = 1
+    /// A checkpoint; nil: the model's file in the models directory.
+    public var weights: String? = nil
+    public init() {}
+}
+
 extension OutputError {
     var asTweenError: TweenError { TweenError(message) }
 }

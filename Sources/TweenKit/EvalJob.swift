@@ -23,13 +23,9 @@ public struct EvalOptions: Codable, Sendable, Equatable {
     public var html: String? = nil
     /// How many worst samples the HTML page shows.
     public var worst: Int = 5
-    public var scale: Double = 1
-    public var weights: String? = nil
-    public var model: InterpolationModel = .rifeV425
-    public var precision: Precision? = nil
+    public var engine = EngineSettings()
     /// Research: reach each time in K steps (RIFE v4.25; 1 = direct).
     public var iterative: Int = 1
-    public var mode: QualityMode = .production
     public var lpipsWeights: String? = nil
     public var lpips: Bool = true
 
@@ -51,8 +47,8 @@ public struct EvalJob {
         methods = chosen
         if let limit = options.limit, limit < 1 { throw TweenError("--limit must be at least 1 (got \(limit))") }
         guard options.worst >= 0 else { throw TweenError("--worst must be at least 0 (got \(options.worst))") }
-        try checkScale(options.scale)
-        precision = try Precision.choose(options.precision, model: options.model, mode: options.mode)
+        try checkScale(options.engine.scale)
+        precision = try Precision.choose(options.engine.precision, model: options.engine.model, mode: options.engine.mode)
         if let gap = options.gap {
             guard gap >= 2 else { throw TweenError("--gap must be at least 2 (got \(gap))") }
             guard gap % 2 == 0 || options.allInner else { throw TweenError("--gap \(gap) has no middle frame; use an even gap or --all-inner") }
@@ -73,13 +69,13 @@ public struct EvalJob {
                 throw TweenError("--gap and --all-inner apply to a video; \(options.dataset) is a triplet set")
             }
             let interpolator = methods.contains(.tween)
-                ? try EngineLoader.engine(options.model, weights: options.weights, scale: options.scale, iterative: options.iterative,
+                ? try EngineLoader.engine(options.engine.model, weights: options.engine.weights, scale: options.engine.scale, iterative: options.iterative,
                                           precision: precision)
                 : nil
             let lpips = options.lpips ? try loadLPIPS() : nil
             var evaluator = Evaluator(methods: methods, interpolator: interpolator, lpips: lpips,
                                       worstCount: options.html == nil ? 0 : options.worst)
-            evaluator.mode = options.mode
+            evaluator.mode = options.engine.mode
             let result: EvaluationRun
             switch source {
             case .triplets(let data):

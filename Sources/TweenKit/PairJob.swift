@@ -14,14 +14,10 @@ public struct PairOptions: Codable, Sendable, Equatable {
     public var t: Double? = nil
     /// … or this many evenly spaced frames.
     public var count: Int? = nil
-    public var scale: Double = 1
-    public var weights: String? = nil
-    public var model: InterpolationModel = .rifeV425
-    public var precision: Precision? = nil
+    public var engine = EngineSettings()
     /// `MASK.png:T` arguments: regions on their own clock (RIFE v4.25, one frame).
     public var timeMaps: [String] = []
     public var timeMapMode: TimeMapMode = .flowBlend
-    public var mode: QualityMode = .production
     public var force: Bool = false
 
     public init(first: String, second: String, output: String) {
@@ -53,11 +49,11 @@ public struct PairJob {
 
     public init(_ options: PairOptions) throws(TweenError) {
         self.options = options
-        precision = try Precision.choose(options.precision, model: options.model, mode: options.mode)
-        if options.model == .rifeHDv3, let n = options.count, n >= 1, (n + 1) & n != 0 {
+        precision = try Precision.choose(options.engine.precision, model: options.engine.model, mode: options.engine.mode)
+        if options.engine.model == .rifeHDv3, let n = options.count, n >= 1, (n + 1) & n != 0 {
             throw TweenError("--model rife-hdv3 makes frames by recursive bisection: --count must be 2^k − 1 (1, 3, 7, 15, …), got \(n)")
         }
-        if options.model == .rifeHDv3, let t = options.t, MidpointInterpolator.dyadic(t) == nil {
+        if options.engine.model == .rifeHDv3, let t = options.t, MidpointInterpolator.dyadic(t) == nil {
             throw TweenError("--model rife-hdv3 makes only dyadic times (0.5, 0.25, 0.75, 0.125, …) by recursive bisection; --t \(t) is not one (use --model rife-v4.25)")
         }
         switch (options.t, options.count) {
@@ -91,9 +87,9 @@ public struct PairJob {
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw TweenError("\(directory): output directory is not writable")
         }
-        try checkScale(options.scale)
+        try checkScale(options.engine.scale)
         if !options.timeMaps.isEmpty {
-            guard options.model == .rifeV425 else { throw TweenError("--time-map needs --model rife-v4.25 (it takes t per pixel)") }
+            guard options.engine.model == .rifeV425 else { throw TweenError("--time-map needs --model rife-v4.25 (it takes t per pixel)") }
             guard options.count == nil else { throw TweenError("--time-map makes one frame: give --t for the background, not --count") }
         }
     }
@@ -126,16 +122,16 @@ public struct PairJob {
         var summary = ""
         if !options.timeMaps.isEmpty {
             let regions = try options.timeMaps.map { map throws(TweenError) in try readTimeRegion(map, width: imageA.width, height: imageA.height) }
-            let engine = try EngineLoader.rifeV425(weights: options.weights, scale: options.scale, precision: precision)
+            let engine = try EngineLoader.rifeV425(weights: options.engine.weights, scale: options.engine.scale, precision: precision)
             let frame = engine.interpolate(engine.prepare(imageA.tensor), engine.prepare(imageB.tensor),
                                            background: Float(times[0]), regions: regions, mode: options.timeMapMode)
             try write(frame)
             summary = "\(regions.count) time region\(regions.count == 1 ? "" : "s"), \(options.timeMapMode.rawValue)"
-        } else if options.model == .rifeV425 {
+        } else if options.engine.model == .rifeV425 {
             // v4.25 frames go through the quality gate: scored, held when catastrophic, re-run in advanced mode.
-            let engine = try EngineLoader.rifeV425(weights: options.weights, scale: options.scale, precision: precision)
+            let engine = try EngineLoader.rifeV425(weights: options.engine.weights, scale: options.engine.scale, precision: precision)
             let a = engine.prepare(imageA.tensor), b = engine.prepare(imageB.tensor)
-            var gate = QualityGate(mode: options.mode)
+            var gate = QualityGate(mode: options.engine.mode)
             for t in times {
                 if t == 0 || t == 1 { try write(t == 0 ? imageA.tensor : imageB.tensor); continue }
                 let out = gate.frame(a, b, t: Float(t), with: engine)
@@ -144,7 +140,7 @@ public struct PairJob {
             }
         } else {
             // HDv3 shares midpoints between times, so its frames come together.
-            let engine = try EngineLoader.engine(options.model, weights: options.weights, scale: options.scale, precision: precision)
+            let engine = try EngineLoader.engine(options.engine.model, weights: options.engine.weights, scale: options.engine.scale, precision: precision)
             for frame in try engine.interpolate(imageA.tensor, imageB.tensor, times: times.map(Float.init)) { try write(frame) }
         }
         let seconds = Date().timeIntervalSince(started)

@@ -17,16 +17,10 @@ public struct VideoOptions: Codable, Sendable, Equatable {
     /// `.mp4`, `.mov`, `.mkv` (H.264), or a path without extension for a folder of PNG frames.
     public var output: String
     public var target: Target
-    public var mode: QualityMode = .production
-    public var model: InterpolationModel = .rifeV425
-    /// nil: the mode's choice (`QualityMode.defaultPrecision`).
-    public var precision: Precision? = nil
+    public var engine = EngineSettings()
     public var sceneThreshold: Double = SceneCutDetector.defaultThreshold
     public var crf: Int = 18
     public var preset: String = "medium"
-    public var scale: Double = 1
-    /// A checkpoint; nil: the model's file in the models directory.
-    public var weights: String? = nil
     /// `MASK.png:CURVE` arguments (RIFE v4.25).
     public var timeCurves: [String] = []
     public var timeMapMode: TimeMapMode = .flowBlend
@@ -96,8 +90,8 @@ public struct VideoJob: Sendable {
         guard EncoderSettings.presets.contains(options.preset) else {
             throw TweenError("--preset must be one of \(EncoderSettings.presets.joined(separator: ", ")) (got \(options.preset))")
         }
-        try checkScale(options.scale)
-        if !options.timeCurves.isEmpty, options.model != .rifeV425 {
+        try checkScale(options.engine.scale)
+        if !options.timeCurves.isEmpty, options.engine.model != .rifeV425 {
             throw TweenError("--time-curve needs --model rife-v4.25 (it takes t per pixel)")
         }
         curves = try options.timeCurves.map { argument throws(TweenError) in
@@ -106,16 +100,16 @@ public struct VideoJob: Sendable {
                 throw TweenError("--time-curve \(argument): \(error.description)")
             }
         }
-        precision = try Precision.choose(options.precision, model: options.model, mode: options.mode)
+        precision = try Precision.choose(options.engine.precision, model: options.engine.model, mode: options.engine.mode)
         // The gate scores frames made in one v4.25 pass at one t (its parts need both warped candidates).
-        if options.model == .rifeV425 && curves.isEmpty {
-            var settings = QualityGate(mode: options.mode)
+        if options.engine.model == .rifeV425 && curves.isEmpty {
+            var settings = QualityGate(mode: options.engine.mode)
             settings.keepsCandidates = options.review != nil  // only the review's pictures need them
             gate = settings
         } else {
             gate = nil
-            if options.mode == .advanced || options.review != nil {
-                throw TweenError("\(options.mode == .advanced ? "--mode advanced" : "--review") needs --model rife-v4.25 without --time-curve: "
+            if options.engine.mode == .advanced || options.review != nil {
+                throw TweenError("\(options.engine.mode == .advanced ? "--mode advanced" : "--review") needs --model rife-v4.25 without --time-curve: "
                                  + "the quality gate scores frames made in one pass at one time")
             }
         }
@@ -270,7 +264,7 @@ public struct VideoJob: Sendable {
 
         var summary = VideoReport(
             input: input.path, output: output.path, width: info.width, height: info.height,
-            sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description, model: options.model.rawValue,
+            sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description, model: options.engine.model.rawValue,
             precision: precision.rawValue, cpuPath: Precision.cpuInstructionSet,
             framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated, networkPasses: stats.networkPasses,
             sceneCuts: stats.sceneCuts, heldAtCuts: stats.heldAtCuts, seconds: seconds, engineSeconds: stats.engineSeconds,
@@ -306,7 +300,7 @@ public struct VideoJob: Sendable {
     /// The model's renderer, after the checks that need the input's rate and size: HDv3 takes only
     /// dyadic times, and time-curve masks must match the frames.
     func makeRenderer(timeline: Timeline, info: VideoInfo) throws(TweenError) -> any PairRenderer {
-        switch options.model {
+        switch options.engine.model {
         case .rifeHDv3:
             if let t = BisectionRenderer.firstUnsupportedTime(in: timeline) {
                 let conversion = switch options.target {
@@ -316,12 +310,12 @@ public struct VideoJob: Sendable {
                 throw TweenError("--model rife-hdv3 makes only dyadic times (1/2, 1/4, 3/4, 1/8, …) by bisection, but \(conversion) needs t = \(t) ("
                                  + String(format: "%.4g", t.doubleValue) + "); use --model rife-v4.25")
             }
-            return BisectionRenderer(interpolator: try EngineLoader.rifeHDv3(weights: options.weights, scale: options.scale))
+            return BisectionRenderer(interpolator: try EngineLoader.rifeHDv3(weights: options.engine.weights, scale: options.engine.scale))
         case .rifeV425:
             let regions = try curves.map { curve throws(TweenError) in
                 TimeCurveRenderer.Region(mask: try readMask(curve.maskPath, width: info.width, height: info.height), curve: curve.curve)
             }
-            let interpolator = try EngineLoader.rifeV425(weights: options.weights, scale: options.scale, precision: precision)
+            let interpolator = try EngineLoader.rifeV425(weights: options.engine.weights, scale: options.engine.scale, precision: precision)
             if regions.isEmpty { return UniformRenderer(interpolator: interpolator, gate: gate) }
             return TimeCurveRenderer(interpolator: interpolator, regions: regions, mode: options.timeMapMode)
         }

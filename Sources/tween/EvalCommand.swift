@@ -54,11 +54,7 @@ struct EvalCommand: ParsableCommand {
         options.report = report
         options.html = html
         options.worst = worst
-        options.model = engine.model
-        options.mode = engine.mode
-        options.precision = engine.precision
-        options.scale = engine.scale
-        options.weights = engine.weights
+        options.engine = engine.settings
         options.iterative = iterative
         options.lpipsWeights = lpipsWeights
         options.lpips = !noLPIPS

@@ -24,4 +24,14 @@ struct EngineOptions: ParsableArguments {
     var precision: Precision?
     @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small inputs.") var scale: Double = 1
     @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
+
+    var settings: EngineSettings {
+        var settings = EngineSettings()
+        settings.model = model
+        settings.mode = mode
+        settings.precision = precision
+        settings.scale = scale
+        settings.weights = weights
+        return settings
+    }
 }

@@ -34,11 +34,7 @@ struct PairCommand: ParsableCommand {
         var options = PairOptions(first: first, second: second, output: output)
         options.t = time
         options.count = count
-        options.model = engine.model
-        options.mode = engine.mode
-        options.precision = engine.precision
-        options.scale = engine.scale
-        options.weights = engine.weights
+        options.engine = engine.settings
         options.timeMaps = timeMaps
         options.timeMapMode = timeMapMode
         options.force = force

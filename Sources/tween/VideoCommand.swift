@@ -51,11 +51,7 @@ struct VideoCommand: ParsableCommand {
         case (nil, let f?): target = .fps(f)
         }
         var options = VideoOptions(input: input, output: output, target: target)
-        options.mode = engine.mode
-        options.model = engine.model
-        options.precision = engine.precision
-        options.scale = engine.scale
-        options.weights = engine.weights
+        options.engine = engine.settings
         options.sceneThreshold = sceneThreshold
         options.crf = crf
         options.preset = preset

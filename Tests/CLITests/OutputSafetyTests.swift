@@ -29,7 +29,7 @@ struct OutputSafetyTests {
     func dotOutput() throws {
         let (dir, _, _) = try workFolder()
         let before = snapshot(dir)
-        let r = try runTweenIn(dir, ["video", "in.mp4", "-o", ".", "--multi", "2", "--force"])
+        let r = try runTween(["video", "in.mp4", "-o", ".", "--multi", "2", "--force"], in: dir)
         #expect(r.status == 1 && r.stderr.contains("contains the input"), "\(r.stderr)")
         #expect(snapshot(dir) == before)
     }
@@ -101,25 +101,6 @@ struct OutputSafetyTests {
         let r = try runTween(["pair", demoA, demoB, "-o", dir.appendingPathComponent("o.png").path, "--t", "-0.1"])
         expectCleanFailure(r, mentions: "--t must be in [0, 1] (got -0.1)", directory: dir)
     }
-}
-
-/// `runTween` with a working directory.
-func runTweenIn(_ directory: URL, _ arguments: [String]) throws -> CLIResult {
-    let tween = try tweenExecutable()
-    let quoted = ([tween.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-    let process = Process()
-    // `sh -c 'cd …'` rather than Process's working-directory setting, which is not on every Foundation.
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", "cd '\(directory.path)' && exec \(quoted)"]
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
 }
 
 @Suite("tween --version and the models directory rule")

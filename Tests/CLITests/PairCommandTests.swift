@@ -20,9 +20,11 @@ func tweenExecutable() throws -> URL {
     return executable
 }
 
-func runTween(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
+/// Runs `tween` with `arguments`, extra `environment` variables, in `directory` (default: this process's).
+func runTween(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> CLIResult {
     let process = Process()
     process.executableURL = try tweenExecutable()
+    if let directory { process.currentDirectoryURL = directory }
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()

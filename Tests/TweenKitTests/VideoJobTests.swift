@@ -26,7 +26,7 @@ struct VideoJobTests {
         let dir = Scratch.directory("videojob")
         let output = dir.appendingPathComponent("frames")
         var options = VideoOptions(input: Fixtures.carphoneClip.path, output: output.path, target: .multiply(2))
-        options.precision = .float32
+        options.engine.precision = .float32
         options.report = dir.appendingPathComponent("report.json").path
         let job = try VideoJob(options)
         var seen: [VideoProgress] = []
@@ -81,8 +81,8 @@ struct JobOptionTests {
     @Test("VideoOptions survive a JSON round trip (a service stores them)")
     func codable() throws {
         var options = VideoOptions(input: "in.mp4", output: "out.mkv", target: .fps("60000/1001"))
-        options.mode = .advanced
-        options.precision = .bfloat16
+        options.engine.mode = .advanced
+        options.engine.precision = .bfloat16
         options.timeCurves = ["face.png:hold"]
         let data = try JSONEncoder().encode(options)
         #expect(try JSONDecoder().decode(VideoOptions.self, from: data) == options)
