@@ -100,70 +100,50 @@ extension EvaluationRun {
     /// - Returns: the thumbnail files written.
     @discardableResult
     public func writeHTML(to url: URL) throws -> [URL] {
-        let folderName = url.deletingPathExtension().lastPathComponent + "_files"
-        let folder = url.deletingLastPathComponent().appendingPathComponent(folderName)
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw EvaluationError("\(folder.path): cannot create the thumbnail folder (\(error.localizedDescription))")
-        }
-        var written: [URL] = []
-        func save(_ image: RGBImage, _ name: String) throws -> String {
-            let file = folder.appendingPathComponent(name)
-            do { try PNG.write(image, to: file) } catch let e as ImageError { throw EvaluationError(e.message) }
-            written.append(file)
-            return "\(folderName)/\(name)"
-        }
-        var html = """
-            <!doctype html>
-            <html><head><meta charset="utf-8"><title>tween eval: \(escape(dataset.location.lastPathComponent))</title>
-            <style>
-            body { font-family: sans-serif; margin: 1.5em; }
+        var page = try HTMLPage(url: url, title: "tween eval: \(dataset.location.lastPathComponent)", style: """
             table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
             td:first-child, th:first-child { text-align: left; }
-            figure { display: inline-block; margin: 4px; vertical-align: top; } figcaption { font-size: 80%; }
             .sample { margin-top: 1.5em; }
-            </style></head><body>
+            """)
+        page.add("""
             <h1>tween eval</h1>
             <p>\(escape(headline)).\(video.map { escape(protocolNote($0)) } ?? "")
             PSNR on 8 bits; SSIM as scikit-image computes it by default (7×7 uniform window) and as Wang et al. 2004 define it
             (11×11 Gaussian, σ = 1.5); LPIPS v0.1 AlexNet; IE = mean absolute error (0–255).</p>
             <table><tr><th>method</th><th>PSNR (dB)</th><th>SSIM (skimage 7×7)</th><th>SSIM (Gaussian 11×11)</th><th>LPIPS</th><th>IE</th><th>s / sample</th></tr>
 
-            """
+            """)
         for method in methods {
             let m = mean(method)
-            html += "<tr><td>\(escape(label(method)))</td><td>\(format(m.psnr, 3))</td><td>\(format(m.ssim, 4))</td><td>\(format(m.ssimGaussian, 4))</td>"
-                + "<td>\(m.lpips.map { format($0, 4) } ?? "–")</td><td>\(format(m.ie, 3))</td><td>\(format(m.seconds, 3))</td></tr>\n"
+            page.add("<tr><td>\(escape(label(method)))</td><td>\(format(m.psnr, 3))</td><td>\(format(m.ssim, 4))</td><td>\(format(m.ssimGaussian, 4))</td>"
+                + "<td>\(m.lpips.map { format($0, 4) } ?? "–")</td><td>\(format(m.ie, 3))</td><td>\(format(m.seconds, 3))</td></tr>\n")
         }
-        html += "</table>\n<h2>The \(worst.count) worst samples by \(escape(label(rankingMethod))) PSNR</h2>\n"
-        html += "<p>Error maps: |output − ground truth|, black = 0, red, yellow, white = 48 or more (of 255).</p>\n"
+        page.add("</table>\n<h2>The \(worst.count) worst samples by \(escape(label(rankingMethod))) PSNR</h2>\n")
+        page.add("<p>Error maps: |output − ground truth|, black = 0, red, yellow, white = 48 or more (of 255).</p>\n")
         for (rank, (result, thumbs)) in worst.enumerated() {
             let stem = String(format: "%02d_", rank + 1) + safeFileName(result.sample.name)
-            html += "<div class=\"sample\"><h3>\(rank + 1). \(escape(result.sample.name)) (\(result.width)×\(result.height), t = \(result.sample.t))</h3>\n"
+            page.add("<div class=\"sample\"><h3>\(rank + 1). \(escape(result.sample.name)) (\(result.width)×\(result.height), t = \(result.sample.t))</h3>\n")
             func figure(_ image: RGBImage, _ file: String, _ caption: String) throws {
-                let src = try save(image, "\(stem)_\(file).png")
-                html += "<figure><img src=\"\(escape(src))\" alt=\"\(escape(caption))\"><figcaption>\(escape(caption))</figcaption></figure>\n"
+                try page.figure(image, file: "\(stem)_\(file).png", caption: caption)
             }
             let numbers = result.sample.videoFrames
             try figure(thumbs.frame0, "frame0", numbers.map { "frame \($0.frame0) (input)" } ?? "frame 0")
             try figure(thumbs.frame1, "frame1", numbers.map { "frame \($0.frame1) (input)" } ?? "frame 1")
             try figure(thumbs.groundTruth, "gt", numbers.map { "frame \($0.groundTruth) (ground truth)" } ?? "ground truth")
-            html += "<br>\n"
+            page.add("<br>\n")
             for method in methods {
                 let s = result.scores[method]!
                 let caption = "\(label(method)): \(format(s.psnr, 2)) dB, LPIPS \(s.lpips.map { format($0, 4) } ?? "–")"
                 try figure(thumbs.outputs[method]!, method.rawValue, caption)
             }
-            html += "<br>\n"
+            page.add("<br>\n")
             for method in methods {
                 try figure(thumbs.errors[method]!, "\(method.rawValue)_error", "\(label(method)): error, IE \(format(result.scores[method]!.ie, 2))")
             }
-            html += "</div>\n"
+            page.add("</div>\n")
         }
-        html += "</body></html>\n"
-        do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
-            throw EvaluationError("\(url.path): cannot write (\(error.localizedDescription))")
-        }
-        return written
+        try page.write()
+        return page.pictures
     }
 }
 

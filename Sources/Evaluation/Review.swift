@@ -167,20 +167,9 @@ public struct Review: Sendable {
     /// - Returns: thumbnail paths (relative to the page's folder) by output frame number.
     @discardableResult
     public func writeHTML(to url: URL, video: String) throws -> [Int: [String: String]] {
-        let folderName = url.deletingPathExtension().lastPathComponent + "_files"
-        let folder = url.deletingLastPathComponent().appendingPathComponent(folderName)
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw EvaluationError("\(folder.path): cannot create the thumbnail folder (\(error.localizedDescription))")
-        }
+        var page = try HTMLPage(url: url, title: "tween review: \(video)", style: ".frame { margin-top: 1.5em; } .held { color: #b00; }")
         var files: [Int: [String: String]] = [:]
-        var html = """
-            <!doctype html>
-            <html><head><meta charset="utf-8"><title>tween review: \(escape(video))</title>
-            <style>
-            body { font-family: sans-serif; margin: 1.5em; }
-            figure { display: inline-block; margin: 4px; vertical-align: top; } figcaption { font-size: 80%; }
-            .frame { margin-top: 1.5em; } .held { color: #b00; }
-            </style></head><body>
+        page.add("""
             <h1>Frames to review</h1>
             <p>\(escape(video)): \(escape(line)).</p>
             <p>Score = exp(−predicted LPIPS) from the two warped candidates' disagreement (99th percentile), the output's
@@ -189,16 +178,16 @@ public struct Review: Sendable {
             (the candidates disagree almost everywhere: an undetected cut or a flash) were replaced by the nearer source frame.
             Disagreement maps: |warped0 − warped1|, black = 0, red, yellow, white = 64 of 255 or more.</p>
 
-            """
-        if flagged.isEmpty { html += "<p>No frame was flagged.</p>\n" }
+            """)
+        if flagged.isEmpty { page.add("<p>No frame was flagged.</p>\n") }
         for (rank, e) in flagged.enumerated() {
             let p = e.placement, q = e.quality
-            html += "<div class=\"frame\"><h3\(e.action == .heldSource ? " class=\"held\"" : "")>\(rank + 1). frame \(p.frame) at \(timestamp(p.seconds))"
+            page.add("<div class=\"frame\"><h3\(e.action == .heldSource ? " class=\"held\"" : "")>\(rank + 1). frame \(p.frame) at \(timestamp(p.seconds))"
                 + " (source \(p.sourceFrame) → \(p.sourceFrame + 1), t = \(String(format: "%.3f", p.t))): score \(String(format: "%.3f", q.score))"
-                + (e.action == .heldSource ? ", held (source frame written)" : e.action == .reversed ? ", reversed run kept" : "") + "</h3>\n"
-            html += "<p>disagreement p99 \(String(format: "%.3f", q.parts.disagreement)), median \(String(format: "%.3f", q.parts.wholesaleDisagreement));"
+                + (e.action == .heldSource ? ", held (source frame written)" : e.action == .reversed ? ", reversed run kept" : "") + "</h3>\n")
+            page.add("<p>disagreement p99 \(String(format: "%.3f", q.parts.disagreement)), median \(String(format: "%.3f", q.parts.wholesaleDisagreement));"
                 + " sharpness \(String(format: "%.2f", q.parts.sharpness)); flow asymmetry \(String(format: "%.2f", q.parts.flowAsymmetry)) px;"
-                + " predicted LPIPS \(String(format: "%.3f", q.predictedLPIPS))</p>\n"
+                + " predicted LPIPS \(String(format: "%.3f", q.predictedLPIPS))</p>\n")
             if let pictures = pictures[p.frame] {
                 var names: [String: String] = [:]
                 let all: [(String, RGBImage?, String)] = [
@@ -206,21 +195,13 @@ public struct Review: Sendable {
                     ("warped1", pictures.warped1, "frame \(p.sourceFrame + 1) warped"), ("disagreement", pictures.disagreement, "disagreement"),
                 ]
                 for case let (key, image?, caption) in all {
-                    let name = String(format: "%06d_%@.png", p.frame, key)
-                    do { try PNG.write(image, to: folder.appendingPathComponent(name)) } catch let error as ImageError {
-                        throw EvaluationError(error.message)
-                    }
-                    names[key] = "\(folderName)/\(name)"
-                    html += "<figure><img src=\"\(escape(folderName))/\(escape(name))\" alt=\"\(escape(caption))\"><figcaption>\(escape(caption))</figcaption></figure>\n"
+                    names[key] = try page.figure(image, file: String(format: "%06d_%@.png", p.frame, key), caption: caption)
                 }
                 files[p.frame] = names
             }
-            html += "</div>\n"
+            page.add("</div>\n")
         }
-        html += "</body></html>\n"
-        do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
-            throw EvaluationError("\(url.path): cannot write (\(error.localizedDescription))")
-        }
+        try page.write()
         return files
     }
 }

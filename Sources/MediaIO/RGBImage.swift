@@ -36,8 +36,7 @@ public struct RGBImage: Sendable, Equatable {
         var pixels = [UInt8](repeating: 0, count: 3 * plane)
         for i in 0..<plane {
             for ch in 0..<3 {
-                let v = tensor.scalars[ch * plane + i] * 255
-                pixels[i * 3 + ch] = v.isNaN ? 0 : UInt8(min(max(v.rounded(.toNearestOrEven), 0), 255))
+                pixels[i * 3 + ch] = quantize8(tensor.scalars[ch * plane + i])
             }
         }
         self.init(width: w, height: h, pixels: pixels)

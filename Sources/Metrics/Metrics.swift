@@ -35,10 +35,7 @@ public struct Image8: Sendable, Equatable {
     /// (`u8 / 255`) comes back exactly. NaN becomes 0.
     public init(tensor: Tensor) {
         precondition(tensor.rank == 4 && tensor.n == 1, "image tensor must be [1, C, H, W], got \(tensor.shape)")
-        let samples = tensor.scalars.map { x -> UInt8 in
-            let v = x * 255
-            return v.isNaN ? 0 : UInt8(min(max(v.rounded(.toNearestOrEven), 0), 255))
-        }
+        let samples = tensor.scalars.map(quantize8)
         self.init(channels: tensor.c, height: tensor.h, width: tensor.w, samples: samples)
     }
 

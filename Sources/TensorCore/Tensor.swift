@@ -65,3 +65,12 @@ public struct Tensor: Sendable, Equatable {
 extension Tensor: CustomStringConvertible {
     public var description: String { "Tensor(\(shape.map(String.init).joined(separator: "x")))" }
 }
+
+/// The one rule for turning a [0, 1] sample into 8 bits, everywhere Tween writes or scores 8-bit
+/// frames: ×255, rounded to nearest (ties to even), clamped; NaN becomes 0. (PyTorch's reference
+/// truncates, which costs up to 0.36 dB; README, "Output is 8-bit PNG, rounded".)
+@inlinable
+public func quantize8(_ x: Float) -> UInt8 {
+    let v = x * 255
+    return v.isNaN ? 0 : UInt8(min(max(v.rounded(.toNearestOrEven), 0), 255))
+}
