@@ -77,16 +77,38 @@ public struct WeightStore: Sendable {
         data.count > 8 && data[data.startIndex + 8] == UInt8(ascii: "{")
     }
 
-    /// Removes and returns the tensor `name`, checking its shape.
-    /// - Throws: `CheckpointError` "missing tensor 'x'" if absent (or already taken), or
-    ///   "tensor 'x' has shape [a, b], expected [c, d]" (the tensor then stays in the store).
+    /// Removes and returns the tensor `name`, checking its shape and that every value is finite.
+    /// - Throws: `CheckpointError` "missing tensor 'x'" if absent (or already taken),
+    ///   "tensor 'x' has shape [a, b], expected [c, d]" (the tensor then stays in the store), or
+    ///   "tensor 'x' has N non-finite values": a NaN or infinite weight would make every frame NaN,
+    ///   which used to be written as a black frame with exit 0.
     public mutating func take(_ name: String, shape: [Int]) throws -> Tensor {
         guard let tensor = tensors[name] else { throw CheckpointError("missing tensor '\(name)'") }
         guard tensor.shape == shape else {
             throw CheckpointError("tensor '\(name)' has shape \(tensor.shape), expected \(shape)")
         }
+        let bad = tensor.scalars.withUnsafeBufferPointer { values in values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
+        if bad > 0 {
+            let first = tensor.scalars.firstIndex { !$0.isFinite }!
+            throw CheckpointError("tensor '\(name)' has \(bad) non-finite value\(bad == 1 ? "" : "s") (element \(first) is "
+                                  + "\(tensor.scalars[first])); the weights are corrupt")
+        }
         tensors[name] = nil
         return tensor
+    }
+
+    /// Loads `url` (see `load(contentsOf:ignoringPrefixes:)`), lets `build` take its tensors, then
+    /// checks that none is left over; every error names the file.
+    public static func bind<Model>(contentsOf url: URL, ignoringPrefixes: [String] = [],
+                                   _ build: (inout WeightStore) throws -> Model) throws -> Model {
+        var store = try load(contentsOf: url, ignoringPrefixes: ignoringPrefixes)
+        do {
+            let model = try build(&store)
+            try store.finish()
+            return model
+        } catch let error as CheckpointError {
+            throw CheckpointError("\(url.path): \(error.message)")
+        }
     }
 
     /// Checks that every tensor was taken.

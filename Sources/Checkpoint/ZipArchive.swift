@@ -9,7 +9,9 @@ package import Foundation
 /// its extra field (torch's `FB` padding) differs from the central directory's.
 ///
 /// Every offset and length is checked against the file before use; failures throw
-/// `CheckpointError` naming the entry and the offset at fault. CRCs are not verified.
+/// `CheckpointError` naming the entry and the offset at fault. Every entry's CRC-32 is checked
+/// against the central directory's, as Python's zipfile does: a flipped bit in a tensor is an error,
+/// not a different network.
 package struct ZipArchive {
     /// One member of the archive.
     package struct Entry: Sendable, Equatable {
@@ -21,6 +23,8 @@ package struct ZipArchive {
         package let dataOffset: Int
         /// The entry's length in bytes.
         package let size: Int
+        /// Its CRC-32 as the central directory records it (checked when the archive is opened).
+        package let crc32: UInt32
     }
 
     /// The whole archive.
@@ -197,6 +201,7 @@ package struct ZipArchive {
         }
         let flags = try central.uint16(8)
         let method = try central.uint16(10)
+        let crc = try central.uint32(16)
         var compressedSize = Int(try central.uint32(20))
         var size = Int(try central.uint32(24))
         let nameLength = Int(try central.uint16(28))
@@ -270,7 +275,12 @@ package struct ZipArchive {
             throw CheckpointError("\(context): \(size) data bytes at offset \(dataOffset) run past the end of the "
                                   + "\(reader.count)-byte file")
         }
-        return (Entry(name: name, localHeaderOffset: localHeaderOffset, dataOffset: dataOffset, size: size), next)
+        let actual = reader.data.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[dataOffset..<(dataOffset + size)])) }
+        guard actual == crc else {
+            throw CheckpointError("\(context): the \(size) data bytes at offset \(dataOffset) have CRC-32 "
+                                  + String(format: "%08x but the directory records %08x; the file is corrupt", actual, crc))
+        }
+        return (Entry(name: name, localHeaderOffset: localHeaderOffset, dataOffset: dataOffset, size: size, crc32: crc), next)
     }
 
     /// Decodes an entry name (UTF-8: torch sets flag bit 11, and ASCII is a subset).

@@ -44,6 +44,7 @@ public final class StagedOutput: @unchecked Sendable {  // `state` is guarded by
         staging = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).tween-\(getpid()).partial" + (ext.isEmpty ? "" : ".\(ext)"))
         let folder = destination.deletingLastPathComponent().path
+        StagedOutput.removeStale(beside: destination, kind: kind)
         switch kind {
         case .file:
             guard FileManager.default.createFile(atPath: staging.path, contents: nil) else {
@@ -95,6 +96,36 @@ public final class StagedOutput: @unchecked Sendable {  // `state` is guarded by
                                   + "\(listed)); --force replaces only a previous Tween frame folder")
             }
         }
+    }
+
+    /// Removes what a killed run left: `.NAME.tween-PID.partial[.EXT]` beside `destination` whose
+    /// process no longer exists (a SIGKILL cannot clean up after itself). Only this output's own
+    /// staging names are touched, only for dead PIDs, and a folder only when it holds nothing but frames.
+    /// - Returns: the names removed.
+    @discardableResult
+    public static func removeStale(beside destination: URL, kind: OutputKind) -> [String] {
+        let folder = destination.deletingLastPathComponent()
+        let prefix = ".\(destination.lastPathComponent).tween-"
+        let ext = destination.pathExtension
+        let suffix = ".partial" + (ext.isEmpty ? "" : ".\(ext)")
+        var removed: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+            let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let pid = Int32(digits),
+                  pid != getpid(), kill(pid, 0) == -1, errno == ESRCH else { continue }
+            let url = folder.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory),
+                  isDirectory.boolValue == (kind == .frameFolder) else { continue }
+            if kind == .frameFolder {
+                let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+                guard entries.allSatisfy(isFrameName) else { continue }
+            }
+            removeStaging(url, kind)
+            removed.append(name)
+        }
+        return removed
     }
 
     /// Tween's frame names: six or more digits and `.png` (`PNGSequenceWriter`).

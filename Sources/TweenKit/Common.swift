@@ -9,7 +9,15 @@ public import TensorCore
 /// Every failure a job reports is one of these; the CLI prints it as `tween: error: …` with exit 1.
 public struct TweenError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Control characters (which a file can smuggle into a name: an ESC sequence clears a terminal)
+    /// are shown as `\u{1B}` escapes, never passed through.
+    public init(_ message: String) {
+        self.message = String(message.unicodeScalars.map { scalar -> String in
+            let v = scalar.value
+            guard v < 0x20 || (0x7F...0x9F).contains(v) else { return String(scalar) }
+            return "\\u{" + String(v, radix: 16, uppercase: true) + "}"
+        }.joined())
+    }
     public var description: String { message }
 }
 
@@ -42,6 +50,18 @@ public struct EngineSettings: Codable, Sendable, Equatable {
     /// A checkpoint; nil: the model's file in the models directory.
     public var weights: String? = nil
     public init() {}
+}
+
+extension TweenError {
+    /// `error` as a `TweenError`: itself, or its description after `context` (every failure a job
+    /// reports is one line, sanitised); `JobCancelled` passes through.
+    static func wrapping(_ error: any Error, context: String) -> any Error {
+        switch error {
+        case is TweenError, is JobCancelled: error
+        case let e as OutputError: TweenError(e.message)
+        default: TweenError("\(context): \(error)")
+        }
+    }
 }
 
 extension OutputError {

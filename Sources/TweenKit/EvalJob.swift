@@ -99,6 +99,8 @@ public struct EvalJob {
             return (result, written)
         } catch let e as EvaluationError {
             throw TweenError(e.message)
+        } catch {
+            throw TweenError.wrapping(error, context: options.dataset)
         }
     }
 

@@ -98,6 +98,12 @@ public struct PairJob {
     /// memory holds two inputs and one frame, however many are asked for) and all are renamed into
     /// place at the end; a failure or cancellation removes every staged file.
     public func run(cancellation: JobCancellation = JobCancellation()) throws -> PairReport {
+        do { return try runChecked(cancellation: cancellation) } catch {
+            throw TweenError.wrapping(error, context: options.first)
+        }
+    }
+
+    private func runChecked(cancellation: JobCancellation) throws -> PairReport {
         let imageA = try readImage(options.first), imageB = try readImage(options.second)
         guard imageA.width == imageB.width, imageA.height == imageB.height else {
             throw TweenError("\(options.first) is \(imageA.width)x\(imageA.height) but \(options.second) is \(imageB.width)x\(imageB.height); the two images must be the same size")
@@ -108,6 +114,7 @@ public struct PairJob {
         var written = 0
         let write = { (frame: Tensor) throws in
             try cancellation.check()
+            try requireFinite(frame, "\(destinations[written].path)")
             let output: StagedOutput
             do { output = try StagedOutput(destinations[written], kind: .file, inputs: inputs, force: options.force) } catch let e as OutputError {
                 throw e.asTweenError

@@ -185,7 +185,7 @@ public struct VideoJob: Sendable {
             // ffmpeg stopped under us (the host killed the children on a signal) reads as a failed
             // pipe; once cancelled, every failure is the cancellation.
             if cancellation.isCancelled { throw JobCancelled() }
-            throw error
+            throw TweenError.wrapping(error, context: input.path)
         }
     }
 
@@ -242,13 +242,13 @@ public struct VideoJob: Sendable {
                     rate: (timeline.outputRate.numerator, timeline.outputRate.denominator),
                     settings: EncoderSettings(crf: options.crf, preset: options.preset), source: input, sourceInfo: info)
                 defer { writer.cancel() }
-                var sink = FrameWriterSink(cancellation: cancellation) { try writer.write($0) }
+                var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { try writer.write($0) })
                 stats = try pipeline.run(source: &source, sink: &sink, progress: report, observe: observe)
                 try writer.finish()
                 dropped = writer.droppedSubtitles
             } else {
                 var frames = PNGSequenceWriter(directory: staged.staging)
-                var sink = FrameWriterSink(cancellation: cancellation) { try frames.write($0) }
+                var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { try frames.write($0) })
                 stats = try pipeline.run(source: &source, sink: &sink, progress: report, observe: observe)
             }
         } catch let e as MediaError {
@@ -333,13 +333,34 @@ struct ReaderSource: FrameSource {
 }
 
 /// The pipeline's frames as 8-bit images (`RGBImage(tensor:)`, the one rounding rule; t = 0
-/// frames round-trip exactly) into an encoder or a PNG sequence; stops at a cancellation.
+/// frames round-trip exactly) into an encoder or a PNG sequence; stops at a cancellation, and
+/// refuses a frame with a non-finite value rather than writing it as black.
 struct FrameWriterSink: FrameSink {
     let cancellation: JobCancellation
+    /// The input, for messages.
+    let source: URL
     let write: (RGBImage) throws -> Void
+    private var written = 0
+
+    init(cancellation: JobCancellation, source: URL, write: @escaping (RGBImage) throws -> Void) {
+        self.cancellation = cancellation
+        self.source = source
+        self.write = write
+    }
+
     mutating func write(_ frame: Tensor) throws {
         try cancellation.check()
+        try requireFinite(frame, "\(source.path): output frame \(written)")
         try write(RGBImage(tensor: frame))
+        written += 1
+    }
+}
+
+/// Throws when `frame` holds a NaN or an infinity (a network given corrupt weights or input), naming it.
+func requireFinite(_ frame: Tensor, _ what: String) throws(TweenError) {
+    let bad = frame.scalars.withUnsafeBufferPointer { values in values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
+    guard bad == 0 else {
+        throw TweenError("\(what): the network produced \(bad) non-finite value\(bad == 1 ? "" : "s") (NaN or infinity); nothing was written")
     }
 }
 

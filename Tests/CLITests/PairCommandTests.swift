@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import MediaIO
 import TestSupport
@@ -36,6 +37,25 @@ func runTween(_ arguments: [String], environment: [String: String] = [:], in dir
     process.waitUntilExit()
     return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Rewrites the central directory's CRC-32 of the STORED zip entry `name` to match its bytes.
+func fixCRC(of name: String, in archive: inout Data) throws {
+    let signature = Data([0x50, 0x4B, 0x01, 0x02])
+    var search = archive.startIndex..<archive.endIndex
+    while let hit = archive.range(of: Data(name.utf8), in: search) {
+        search = hit.upperBound..<archive.endIndex
+        let header = hit.lowerBound - 46
+        guard header >= 0, archive[header..<(header + 4)] == signature else { continue }
+        func u16(_ at: Int) -> Int { Int(archive[at]) | Int(archive[at + 1]) << 8 }
+        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+        let local = u32(header + 42), size = u32(header + 24)
+        let start = local + 30 + u16(local + 26) + u16(local + 28)
+        let crc = CRC32.checksum(Data(archive[start..<(start + size)]))
+        for k in 0..<4 { archive[header + 16 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
+        return
+    }
+    throw CLIError("no central header names \(name)")
 }
 
 struct CLIError: Error, CustomStringConvertible {
@@ -147,6 +167,8 @@ struct PairCommandTests {
         let target = Data("ctorch._utils\n_rebuild_tensor_v2\n".utf8)
         let range = try #require(evil.range(of: target))
         evil.replaceSubrange(range, with: Data("cposix\nsystem\n".utf8) + Data(repeating: 0x4E, count: target.count - 14))
+        // An attacker also fixes the entry's CRC-32 (else the archive check refuses the file before the pickle is read).
+        try fixCRC(of: "flownet_converted/data.pkl", in: &evil)
         let foreign = inputs.appendingPathComponent("foreign.pkl")
         try evil.write(to: foreign)
         let r = try runTween(["pair", demoA, demoB, "-o", out, "--weights", foreign.path])

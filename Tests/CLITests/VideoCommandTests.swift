@@ -228,6 +228,38 @@ struct VideoCommandTests {
         #expect(process.terminationStatus == 130)
         #expect((try FileManager.default.contentsOfDirectory(atPath: dir.path)).isEmpty)
     }
+
+    @Test("SIGTERM: exit 143, partial output removed; SIGKILL: the next run removes the stale file and completes")
+    func terminateAndKill() throws {
+        let inputs = scratchDirectory(), dir = scratchDirectory()
+        let input = inputs.appendingPathComponent("clip.mp4"), out = dir.appendingPathComponent("out.mp4")
+        try Clips.testsrc(input, rate: "25", frames: 20, size: "176x144")
+        func startAndWait() throws -> Process {
+            let process = try startTween(["video", input.path, "-o", out.path, "--multi", "8"])
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.isEmpty ?? true {
+                usleep(20_000)
+            }
+            usleep(300_000)
+            return process
+        }
+        let terminated = try startAndWait()
+        terminated.terminate()
+        terminated.waitUntilExit()
+        #expect(terminated.terminationStatus == 143)
+        #expect((try FileManager.default.contentsOfDirectory(atPath: dir.path)).isEmpty)
+
+        let killed = try startAndWait()
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        let stale = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(stale == [".out.mp4.tween-\(killed.processIdentifier).partial.mp4"], "\(stale)")
+        // The ffmpeg children of the killed run die of a broken pipe; the next run cleans up after it.
+        let again = try runTween(["video", input.path, "-o", out.path, "--multi", "2", "--quiet"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.mp4"])
+        #expect(try MediaTools.stream(out, "video")?.frames == 40)
+    }
 }
 
 private func rateValue(_ text: String) -> Double {
@@ -237,11 +269,8 @@ private func rateValue(_ text: String) -> Double {
 
 /// Starts `tween` without waiting for it (output discarded).
 private func startTween(_ arguments: [String]) throws -> Process {
-    let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let executable = try #require([buildDirectory, buildDirectory.deletingLastPathComponent()]
-        .map { $0.appendingPathComponent("tween") }.first { FileManager.default.isExecutableFile(atPath: $0.path) })
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = try tweenExecutable()
     process.arguments = arguments
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice

@@ -202,9 +202,10 @@ enum ZipBytes {
             out += u32(0x0403_4B50) + u16(20) + u16(0x0808) + u16(Int(member.method)) + u16(0) + u16(0)
                 + u32(0) + u32(0) + u32(0) + u16(name.count) + u16(extra.count) + name + extra
             out += member.bytes
-            out += u32(0x0807_4B50) + u32(0) + u32(member.bytes.count) + u32(member.bytes.count)
+            let crc = Int(CRC32.checksum(member.bytes))
+            out += u32(0x0807_4B50) + u32(crc) + u32(member.bytes.count) + u32(member.bytes.count)
             central += u32(0x0201_4B50) + u16(20) + u16(20) + u16(0x0808) + u16(Int(member.method)) + u16(0) + u16(0)
-                + u32(0) + u32(member.bytes.count) + u32(member.bytes.count) + u16(name.count) + u16(0) + u16(0)
+                + u32(crc) + u32(member.bytes.count) + u32(member.bytes.count) + u16(name.count) + u16(0) + u16(0)
                 + u16(0) + u16(0) + u32(0) + u32(offset) + name
         }
         let centralOffset = out.count

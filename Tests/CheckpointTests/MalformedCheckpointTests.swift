@@ -41,6 +41,16 @@ struct SyntheticCheckpointTests {
         #expect(tensors[1].tensor.scalars == Self.bias)
     }
 
+    /// A flipped bit in a tensor's bytes used to load as a different network; Python's zipfile refuses it.
+    @Test func flippedBitFailsTheCRC() throws {
+        let good = ZipBytes.checkpoint(pickle: Self.goodPickle(), storages: Self.goodStorages())
+        let member = try #require(try ZipArchive(good).entry(named: "archive/data/0"))
+        var bad = good
+        bad[member.dataOffset + 5] ^= 0x10
+        expectCheckpointError(containing: ["archive/data/0", "CRC-32", "corrupt"]) { try TorchCheckpoint.parse(bad) }
+        #expect(throws: Never.self) { try TorchCheckpoint.parse(good) }
+    }
+
     @Test func storageWithWrongByteCount() {
         var storages = Self.goodStorages()
         storages[0].bytes.removeLast(4)
@@ -314,5 +324,39 @@ struct DamagedOfficialCheckpointTests {
             }
         }
         return bytes
+    }
+}
+
+@Suite("CRC-32 and non-finite weights")
+struct IntegrityTests {
+    @Test("CRC-32: the standard check value, the empty input, and every length around the 8-byte steps")
+    func crc() {
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum([UInt8]()) == 0)
+        #expect(CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
+        // The sliced loop against the plain bitwise definition, for lengths 0…40.
+        func bitwise(_ bytes: [UInt8]) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes {
+                c ^= UInt32(b)
+                for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            }
+            return c ^ 0xFFFF_FFFF
+        }
+        var g = SeededGenerator(seed: 7)
+        for n in 0...40 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
+            #expect(CRC32.checksum(bytes) == bitwise(bytes), "length \(n)")
+        }
+    }
+
+    @Test("a NaN or infinite weight is refused at load, naming the tensor")
+    func nonFiniteWeights() throws {
+        for bad in [Float.nan, .infinity, -.infinity] {
+            var store = try WeightStore([("w", Tensor(shape: [2, 2], scalars: [1, 2, bad, 4]))])
+            expectCheckpointError(containing: ["tensor 'w'", "1 non-finite value", "element 2", "corrupt"]) {
+                try store.take("w", shape: [2, 2])
+            }
+        }
     }
 }

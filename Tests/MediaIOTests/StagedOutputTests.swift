@@ -91,3 +91,49 @@ struct StagedOutputTests {
         #expect(StagedOutput.isFrameName(name) == expected)
     }
 }
+
+@Suite("stale staging files of killed runs")
+struct StaleStagingTests {
+    /// A PID that belonged to a process that has exited (and been reaped).
+    private func deadPID() throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run()
+        p.waitUntilExit()
+        return p.processIdentifier
+    }
+
+    @Test("only this output's staging names, only of dead processes, only what Tween writes")
+    func removesOnlyStale() throws {
+        let dir = Scratch.directory("stale")
+        let dead = try deadPID()
+        let names = [
+            ".out.mp4.tween-\(dead).partial.mp4",      // stale: removed
+            ".out.mp4.tween-1.partial.mp4",            // PID 1 is alive: kept
+            ".out.mp4.tween-\(getpid()).partial.mp4",  // this process: kept
+            ".other.mp4.tween-\(dead).partial.mp4",    // another output's: kept
+            ".out.mp4.tween-\(dead).partial.mkv",      // another extension: kept
+            "out.mp4.tween-\(dead).partial.mp4",       // not hidden, not ours: kept
+        ]
+        for name in names { try Data("x".utf8).write(to: dir.appendingPathComponent(name)) }
+        let staged = try StagedOutput(dir.appendingPathComponent("out.mp4"), kind: .file, inputs: [], force: false)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        #expect(left == Set(names.dropFirst()).union([staged.staging.lastPathComponent]))
+        staged.discard()
+    }
+
+    @Test("a stale frame folder is removed only when it holds nothing but frames")
+    func staleFolders() throws {
+        let dir = Scratch.directory("stale")
+        let dead = try deadPID()
+        let frames = dir.appendingPathComponent(".frames.tween-\(dead).partial")
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: false)
+        try Data("f".utf8).write(to: frames.appendingPathComponent("000001.png"))
+        #expect(StagedOutput.removeStale(beside: dir.appendingPathComponent("frames"), kind: .frameFolder) == [frames.lastPathComponent])
+        #expect(!FileManager.default.fileExists(atPath: frames.path))
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: false)
+        try Data("n".utf8).write(to: frames.appendingPathComponent("notes.txt"))
+        #expect(StagedOutput.removeStale(beside: dir.appendingPathComponent("frames"), kind: .frameFolder).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: frames.appendingPathComponent("notes.txt").path))
+    }
+}

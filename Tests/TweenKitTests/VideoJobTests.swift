@@ -101,6 +101,12 @@ struct JobOptionTests {
         }
     }
 
+    @Test("messages never carry control characters: an ESC from a file is shown escaped")
+    func controlCharacters() {
+        #expect(TweenError("tensor 'a\u{1B}[2Jb\u{7}' x\ny").message == "tensor 'a\\u{1B}[2Jb\\u{7}' x\\u{A}y")
+        #expect(TweenError("plain — ünïcode").message == "plain — ünïcode")
+    }
+
     @Test("fast mode's precision: bf16 with AMX or on AMD, f32 on Intel without AMX or without bf16")
     func fastRule() {
         #expect(Precision.fastest(isa: "avx512_core_amx", vendor: "GenuineIntel", bfloat16Supported: true).precision == .bfloat16)

@@ -33,9 +33,9 @@ public struct RIFEHDv3: Sendable {
     /// Loads the official checkpoint (legacy torch pickle, torch zip or safetensors), strictly: the
     /// teacher block is dropped, anything else missing, unexpected or mis-shaped is an error naming the tensor.
     public init(contentsOf url: URL) throws {
-        var store = try WeightStore.load(contentsOf: url, ignoringPrefixes: RIFEHDv3.trainingOnlyPrefixes)
-        try self.init(weights: &store)
-        try store.finish()
+        self = try WeightStore.bind(contentsOf: url, ignoringPrefixes: RIFEHDv3.trainingOnlyPrefixes) { store in
+            try RIFEHDv3(weights: &store)
+        }
     }
 
     /// The size frames are zero-padded to (right and bottom): the next multiple of

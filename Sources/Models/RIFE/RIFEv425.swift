@@ -35,9 +35,9 @@ public struct RIFEv425: Sendable {
     /// Loads the official checkpoint (torch zip or safetensors), strictly: training-only tensors
     /// are dropped, anything else missing, unexpected or mis-shaped is an error naming the tensor.
     public init(contentsOf url: URL, precision: Precision = .float32) throws {
-        var store = try WeightStore.load(contentsOf: url, ignoringPrefixes: RIFEv425.trainingOnlyPrefixes)
-        try self.init(weights: &store, precision: precision)
-        try store.finish()
+        self = try WeightStore.bind(contentsOf: url, ignoringPrefixes: RIFEv425.trainingOnlyPrefixes) { store in
+            try RIFEv425(weights: &store, precision: precision)
+        }
     }
 
     /// The same network, sharing its weights, with its convolutions computing in `precision`.
