@@ -62,8 +62,8 @@ struct PairCommand: ParsableCommand {
             let regions = try timeMaps.map { try readTimeRegion($0, width: imageA.width, height: imageA.height) }
             let engine = try loadInterpolator(weights: weights, scale: scale, precision: precision)
             let started = Date()
-            let frame = engine.interpolate(engine.prepare(imageA.tensor), engine.prepare(imageB.tensor),
-                                           background: Float(plan.times[0]), regions: regions, mode: mode)
+            let frame = try engine.interpolate(engine.prepare(imageA.tensor), engine.prepare(imageB.tensor),
+                                               background: Float(plan.times[0]), regions: regions, mode: mode)
             let seconds = Date().timeIntervalSince(started)
             try plan.write([RGBImage(tensor: frame)])
             print("wrote \(plan.destinations[0].path) (\(imageA.width)x\(imageA.height), \(regions.count) time region\(regions.count == 1 ? "" : "s"), \(timeMapMode), \(String(format: "%.3f", seconds)) s)")
@@ -75,11 +75,11 @@ struct PairCommand: ParsableCommand {
         if chosen == .rifeV425 {
             // v4.25 frames go through the quality gate: scored, held when catastrophic, re-run in advanced mode.
             let engine = try loadInterpolator(weights: weights, scale: scale, precision: precision)
-            let a = engine.prepare(imageA.tensor), b = engine.prepare(imageB.tensor)
+            let a = try engine.prepare(imageA.tensor), b = try engine.prepare(imageB.tensor)
             var gate = QualityGate(mode: qualityMode)
-            frames = plan.times.map { t in
+            frames = try plan.times.map { t in
                 if t == 0 || t == 1 { return t == 0 ? imageA.tensor : imageB.tensor }
-                let out = gate.frame(a, b, t: Float(t), with: engine)
+                let out = try gate.frame(a, b, t: Float(t), with: engine)
                 verdicts.append(verdict(out, gate: gate, t: t))
                 return out.image
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 
 /// `tween`: video frame interpolation on the CPU.
 struct Tween: ParsableCommand {
@@ -27,13 +28,16 @@ if ProcessInfo.processInfo.environment["TWEEN_REEXECUTED"] == nil {
 // not kill us with SIGPIPE.
 signal(SIGPIPE, SIG_IGN)
 
-// Errors the commands detect themselves print as one line and exit 1; argument-syntax
-// errors get ArgumentParser's usual message.
+// Errors the commands detect themselves, and oneDNN's refusals, print as one line and exit 1;
+// argument-syntax errors get ArgumentParser's usual message.
 do {
     var command = try Tween.parseAsRoot()
     try command.run()
 } catch let error as UserError {
     FileHandle.standardError.write(Data("tween: error: \(error.message)\n".utf8))
+    exit(1)
+} catch let error as ConvolutionError {
+    FileHandle.standardError.write(Data("tween: error: \(error)\n".utf8))
     exit(1)
 } catch {
     Tween.exit(withError: error)
