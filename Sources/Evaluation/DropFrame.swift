@@ -161,7 +161,7 @@ extension Evaluator {
                     // engines (HDv3's bisection) run through the generic path per sample.
                     if methods.contains(.tween), let interpolator = interpolator as? Interpolator {
                         let t0 = Date()
-                        let pa = interpolator.prepare(a.tensor), pb = interpolator.prepare(b.tensor)
+                        let pa = try interpolator.prepare(a.tensor), pb = try interpolator.prepare(b.tensor)
                         prepared = (pa, pb, Date().timeIntervalSince(t0) / Double(targets.count))
                     }
                     for (offset, t) in targets {

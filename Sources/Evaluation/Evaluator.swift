@@ -19,9 +19,9 @@ public struct Scores: Sendable, Equatable {
     public var seconds: Double
 
     /// Scores every metric of `prediction` against `truth`.
-    public static func measure(_ prediction: Image8, against truth: Image8, lpips: LPIPS?, seconds: Double) -> Scores {
+    public static func measure(_ prediction: Image8, against truth: Image8, lpips: LPIPS?, seconds: Double) throws -> Scores {
         Scores(psnr: Metrics.psnr(truth, prediction), ssim: Metrics.ssimUniform7(truth, prediction),
-               ssimGaussian: Metrics.ssimGaussian(truth, prediction), lpips: lpips?.distance(truth, prediction),
+               ssimGaussian: Metrics.ssimGaussian(truth, prediction), lpips: try lpips?.distance(truth, prediction),
                ie: Metrics.interpolationError(truth, prediction), seconds: seconds)
     }
 }
@@ -189,8 +189,8 @@ public struct Evaluator: Sendable {
             let prediction: RGBImage
             var seconds = 0.0
             if method == .tween, let engine = interpolator as? Interpolator {
-                let (pa, pb) = prepared.map { ($0.a, $0.b) } ?? (engine.prepare(a.tensor), engine.prepare(b.tensor))
-                let out = tally.gate.frame(pa, pb, t: Float(sample.t), with: engine)
+                let (pa, pb) = try prepared.map { ($0.a, $0.b) } ?? (engine.prepare(a.tensor), engine.prepare(b.tensor))
+                let out = try tally.gate.frame(pa, pb, t: Float(sample.t), with: engine)
                 prediction = RGBImage(tensor: out.image)
                 seconds = prepared?.seconds ?? 0
                 (quality, action, passes) = (out.quality, out.action, out.networkPasses)
@@ -199,7 +199,7 @@ public struct Evaluator: Sendable {
                 prediction = try predict(method, a, b, t: sample.t, interpolator: interpolator)
             }
             seconds += Date().timeIntervalSince(t0)
-            scores[method] = Scores.measure(image8(prediction), against: truth8, lpips: lpips, seconds: seconds)
+            scores[method] = try Scores.measure(image8(prediction), against: truth8, lpips: lpips, seconds: seconds)
             outputs[method] = prediction
         }
         let result = SampleResult(sample: sample, width: a.width, height: a.height, scores: scores, quality: quality, gateAction: action, networkPasses: passes)

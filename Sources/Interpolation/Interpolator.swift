@@ -8,6 +8,10 @@ public import TensorCore
 /// A frame is *prepared* once — padded to the model's multiple and encoded by the Head —
 /// and can then be paired with any other prepared frame at any number of times t, so the
 /// encoder runs once per frame, not once per pair or per t.
+///
+/// Several threads may use one interpolator, or interpolators sharing one model, at the same time:
+/// their convolutions run concurrently (see `ConvolutionWeights`). The methods that run the network
+/// throw `ConvolutionError` when oneDNN cannot plan or run one of its convolutions.
 public final class Interpolator: Sendable {
     public let model: RIFEv425
     /// Resolution the flow is estimated at: 1 = full; 0.5 suits 4K (RIFE's `scale`).
@@ -41,11 +45,11 @@ public final class Interpolator: Sendable {
 
     /// Pads and encodes a frame.
     /// - Parameter image: [1, 3, H, W], values in [0, 1].
-    public func prepare(_ image: Tensor, clock: StageClock? = nil) -> PreparedFrame {
+    public func prepare(_ image: Tensor, clock: StageClock? = nil) throws -> PreparedFrame {
         precondition(image.rank == 4 && image.n == 1 && image.c == 3, "frame must be [1, 3, H, W], got \(image.shape)")
         let size = RIFEv425.paddedSize(height: image.h, width: image.w, scale: scale)
         let padded = paddedBottomRight(image, height: size.height, width: size.width)
-        return PreparedFrame(image: image, padded: padded, features: model.encode(padded, clock: clock))
+        return PreparedFrame(image: image, padded: padded, features: try model.encode(padded, clock: clock))
     }
 
     /// When the output should happen, per pixel or for the whole frame.
@@ -57,16 +61,16 @@ public final class Interpolator: Sendable {
     }
 
     /// The frame between `a` and `b` at time `t`; t = 0 and t = 1 return the inputs themselves.
-    public func interpolate(_ a: PreparedFrame, _ b: PreparedFrame, t: Float) -> Tensor {
+    public func interpolate(_ a: PreparedFrame, _ b: PreparedFrame, t: Float) throws -> Tensor {
         if t == 0 { return a.image }
         if t == 1 { return b.image }
-        return run(a, b, time: .uniform(t)).frame
+        return try run(a, b, time: .uniform(t)).frame
     }
 
     /// The frames between `a` and `b` at each of `times` (the Head runs once per frame, not per t).
-    public func interpolate(_ a: Tensor, _ b: Tensor, times: [Float]) -> [Tensor] {
-        let (pa, pb) = (prepare(a), prepare(b))
-        return times.map { interpolate(pa, pb, t: $0) }
+    public func interpolate(_ a: Tensor, _ b: Tensor, times: [Float]) throws -> [Tensor] {
+        let (pa, pb) = try (prepare(a), prepare(b))
+        return try times.map { try interpolate(pa, pb, t: $0) }
     }
 
     /// The cropped result of one network pass plus the internals a quality gate or a test may want.
@@ -81,7 +85,7 @@ public final class Interpolator: Sendable {
     /// - Parameter keepingBlockStates: keep every block's state in `network.blocks` (for tests);
     ///   by default only the final one is kept (see `RIFEv425.Output.blocks`).
     public func run(_ a: PreparedFrame, _ b: PreparedFrame, time: Time, keepingBlockStates: Bool = false,
-                    clock: StageClock? = nil) -> Result {
+                    clock: StageClock? = nil) throws -> Result {
         precondition(a.image.shape == b.image.shape, "frames differ in size: \(a.image.shape) vs \(b.image.shape)")
         let (ph, pw) = (a.padded.h, a.padded.w)
         let plane: Tensor
@@ -92,8 +96,8 @@ public final class Interpolator: Sendable {
             precondition(map.shape == [1, 1, a.height, a.width], "time map \(map.shape) vs frame \(a.image.shape)")
             plane = paddedByEdge(map, height: ph, width: pw)
         }
-        let out = model(a.padded, b.padded, features0: a.features, features1: b.features, time: plane, scale: scale,
-                         keepingBlockStates: keepingBlockStates, clock: clock)
+        let out = try model(a.padded, b.padded, features0: a.features, features1: b.features, time: plane, scale: scale,
+                             keepingBlockStates: keepingBlockStates, clock: clock)
         return Result(frame: cropped(out.frame, height: a.height, width: a.width), network: out)
     }
 }

@@ -23,11 +23,11 @@ public final class IterativeInterpolator: FrameInterpolating {
     public var modelName: String { "\(base.modelName) iterative \(steps)" }
 
     public func interpolate(_ a: Tensor, _ b: Tensor, times: [Float]) throws -> [Tensor] {
-        let (pa, pb) = (base.prepare(a), base.prepare(b))  // the end frames are encoded once for all times
-        return times.map { t in
+        let (pa, pb) = try (base.prepare(a), base.prepare(b))  // the end frames are encoded once for all times
+        return try times.map { t in
             if t == 0 { return a }
             if t == 1 { return b }
-            if steps == 1 { return base.interpolate(pa, pb, t: t) }  // the direct pass, exactly
+            if steps == 1 { return try base.interpolate(pa, pb, t: t) }  // the direct pass, exactly
             // From the nearer frame towards the farther one.
             let (start, end, distance) = t <= 0.5 ? (pa, pb, t) : (pb, pa, 1 - t)
             var current = start
@@ -35,9 +35,9 @@ public final class IterativeInterpolator: FrameInterpolating {
             var frame = start.image
             for k in 1...steps {
                 let target = distance * Float(k) / Float(steps)
-                frame = base.interpolate(current, end, t: (target - reached) / (1 - reached))
+                frame = try base.interpolate(current, end, t: (target - reached) / (1 - reached))
                 reached = target
-                if k < steps { current = base.prepare(frame) }
+                if k < steps { current = try base.prepare(frame) }
             }
             return frame
         }

@@ -73,11 +73,11 @@ public final class MidpointInterpolator: FrameInterpolating {
     public var modelName: String { InterpolationModel.rifeHDv3.rawValue }
 
     /// The network's midpoint of two frames: pads to the model's multiple, runs, crops.
-    public func midpoint(_ a: Tensor, _ b: Tensor, clock: StageClock? = nil) -> Tensor {
+    public func midpoint(_ a: Tensor, _ b: Tensor, clock: StageClock? = nil) throws -> Tensor {
         precondition(a.rank == 4 && a.n == 1 && a.c == 3 && a.shape == b.shape, "frames must be [1, 3, H, W] of one size: \(a.shape) vs \(b.shape)")
         let size = RIFEHDv3.paddedSize(height: a.h, width: a.w, scale: scale)
-        let out = model(paddedBottomRight(a, height: size.height, width: size.width),
-                        paddedBottomRight(b, height: size.height, width: size.width), scale: scale, clock: clock)
+        let out = try model(paddedBottomRight(a, height: size.height, width: size.width),
+                            paddedBottomRight(b, height: size.height, width: size.width), scale: scale, clock: clock)
         return cropped(out.frame, height: a.h, width: a.w)
     }
 
@@ -111,19 +111,19 @@ public final class MidpointInterpolator: FrameInterpolating {
         let denominator = 1 << depth
         var known: [Int: Tensor] = [0: a, denominator: b]
         // Descends from [0, 1] towards p, making each midpoint on the way once.
-        func frame(at p: Int) -> Tensor {
+        func frame(at p: Int) throws -> Tensor {
             if let done = known[p] { return done }
             var (lo, hi) = (0, denominator)
             while true {
                 let mid = (lo + hi) / 2
                 if known[mid] == nil {
-                    known[mid] = midpoint(known[lo]!, known[hi]!)
+                    known[mid] = try midpoint(known[lo]!, known[hi]!)
                     passes += 1
                 }
                 if p == mid { return known[mid]! }
                 if p < mid { hi = mid } else { lo = mid }
             }
         }
-        return positions.map { frame(at: $0.numerator << (depth - $0.exponent)) }
+        return try positions.map { try frame(at: $0.numerator << (depth - $0.exponent)) }
     }
 }

@@ -68,13 +68,13 @@ struct PreparedFrameCache {
 
     /// `a` and `b` prepared by `interpolator`, each from the cache when it was the last one prepared.
     mutating func prepare(_ a: SourceFrame, _ b: SourceFrame, with interpolator: Interpolator)
-        -> (Interpolator.PreparedFrame, Interpolator.PreparedFrame) {
-        func prepared(_ frame: SourceFrame) -> Interpolator.PreparedFrame {
+        throws -> (Interpolator.PreparedFrame, Interpolator.PreparedFrame) {
+        func prepared(_ frame: SourceFrame) throws -> Interpolator.PreparedFrame {
             if let last, last.index == frame.index { return last.frame }
             encoded += 1
-            return interpolator.prepare(frame.image)
+            return try interpolator.prepare(frame.image)
         }
-        let pa = prepared(a), pb = prepared(b)
+        let pa = try prepared(a), pb = try prepared(b)
         last = (b.index, pb)
         return (pa, pb)
     }
@@ -85,14 +85,14 @@ extension Interpolator {
     /// regions on their own clocks, so a per-frame record has a single place to be added.
     /// - Returns: the frame and the number of network passes it took.
     func videoFrame(_ a: PreparedFrame, _ b: PreparedFrame, t: Float, regions: [TimeRegion] = [],
-                    mode: TimeMapMode = .flowBlend) -> (frame: RenderedFrame, passes: Int) {
+                    mode: TimeMapMode = .flowBlend) throws -> (frame: RenderedFrame, passes: Int) {
         // Regions that all share the background's time change nothing: take the exact uniform frame
         // (the flow-blend composite of a single time differs from it by float rounding).
         if regions.allSatisfy({ $0.t == t }) {
             let inputItself = t == 0 || t == 1  // `interpolate` returns the input frame, no network
-            return (RenderedFrame(image: interpolate(a, b, t: t)), inputItself ? 0 : 1)
+            return (RenderedFrame(image: try interpolate(a, b, t: t)), inputItself ? 0 : 1)
         }
-        let image = interpolate(a, b, background: t, regions: regions, mode: mode)
+        let image = try interpolate(a, b, background: t, regions: regions, mode: mode)
         let passes = mode == .single ? 1 : TimeMapWeights(background: t, regions: regions).distinctTimeCount
         return (RenderedFrame(image: image), passes)
     }
@@ -109,10 +109,11 @@ struct V425Frames {
     var counts: RenderCounts { RenderCounts(encoded: cache.encoded, networkPasses: passes) }
 
     /// The frames at `times` through `gate`.
-    mutating func renderGated(_ a: SourceFrame, _ b: SourceFrame, times: [Float], gate: inout QualityGate) -> [RenderedFrame] {
-        let (pa, pb) = cache.prepare(a, b, with: interpolator)
-        return times.map { t in
-            let out = gate.frame(pa, pb, t: t, with: interpolator)
+    mutating func renderGated(_ a: SourceFrame, _ b: SourceFrame, times: [Float], gate: inout QualityGate) throws
+        -> [RenderedFrame] {
+        let (pa, pb) = try cache.prepare(a, b, with: interpolator)
+        return try times.map { t in
+            let out = try gate.frame(pa, pb, t: t, with: interpolator)
             passes += out.networkPasses
             return RenderedFrame(image: out.image, gated: out)
         }
@@ -120,10 +121,10 @@ struct V425Frames {
 
     /// The frames at `times`, each with the regions `regions(t)` gives for it.
     mutating func render(_ a: SourceFrame, _ b: SourceFrame, times: [Float], mode: TimeMapMode = .flowBlend,
-                         regions: (Float) -> [TimeRegion] = { _ in [] }) -> [RenderedFrame] {
-        let (pa, pb) = cache.prepare(a, b, with: interpolator)
-        return times.map { t in
-            let made = interpolator.videoFrame(pa, pb, t: t, regions: regions(t), mode: mode)
+                         regions: (Float) -> [TimeRegion] = { _ in [] }) throws -> [RenderedFrame] {
+        let (pa, pb) = try cache.prepare(a, b, with: interpolator)
+        return try times.map { t in
+            let made = try interpolator.videoFrame(pa, pb, t: t, regions: regions(t), mode: mode)
             passes += made.passes
             return made.frame
         }
@@ -146,9 +147,9 @@ public struct UniformRenderer: PairRenderer {
     public var interpolator: Interpolator { frames.interpolator }
     public var counts: RenderCounts { frames.counts }
 
-    public mutating func render(_ a: SourceFrame, _ b: SourceFrame, times: [Float]) -> [RenderedFrame] {
-        guard gate != nil else { return frames.render(a, b, times: times) }
-        return frames.renderGated(a, b, times: times, gate: &gate!)
+    public mutating func render(_ a: SourceFrame, _ b: SourceFrame, times: [Float]) throws -> [RenderedFrame] {
+        guard gate != nil else { return try frames.render(a, b, times: times) }
+        return try frames.renderGated(a, b, times: times, gate: &gate!)
     }
 }
 
@@ -215,8 +216,8 @@ public struct TimeCurveRenderer: PairRenderer {
 
     public var counts: RenderCounts { frames.counts }
 
-    public mutating func render(_ a: SourceFrame, _ b: SourceFrame, times: [Float]) -> [RenderedFrame] {
-        frames.render(a, b, times: times, mode: mode) { [regions] t in
+    public mutating func render(_ a: SourceFrame, _ b: SourceFrame, times: [Float]) throws -> [RenderedFrame] {
+        try frames.render(a, b, times: times, mode: mode) { [regions] t in
             regions.map { TimeRegion(mask: $0.mask, t: $0.curve.time(at: Double(t))) }
         }
     }

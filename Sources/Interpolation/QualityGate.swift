@@ -350,15 +350,15 @@ public struct QualityGate: Sendable {
     /// 29.97 → 60 fps). Near t = 0 the flows stay sane, and the frames themselves are alike either way
     /// (the reference's PSNR within 0.15 dB at t = 1/8 … 7/8 on bikes and carphone; BENCHMARKS.md).
     public mutating func frame(_ a: Interpolator.PreparedFrame, _ b: Interpolator.PreparedFrame, t: Float,
-                               with engine: Interpolator) -> GatedFrame {
-        func run(backward: Bool) -> Interpolator.Result {
-            backward ? engine.run(b, a, time: .uniform(1 - t)) : engine.run(a, b, time: .uniform(t))
+                               with engine: Interpolator) throws -> GatedFrame {
+        func run(backward: Bool) throws -> Interpolator.Result {
+            try backward ? engine.run(b, a, time: .uniform(1 - t)) : engine.run(a, b, time: .uniform(t))
         }
         func measured(_ result: Interpolator.Result, backward: Bool) -> FrameQuality {
             FrameQuality(backward ? result.gateParts(b, a, t: 1 - t) : result.gateParts(a, b, t: t))
         }
         var backward = t > 0.5
-        var result = run(backward: backward)
+        var result = try run(backward: backward)
         var clock = DispatchTime.now().uptimeNanoseconds
         var gateNanoseconds: UInt64 = 0
         func lap() { let now = DispatchTime.now().uptimeNanoseconds; gateNanoseconds += now - clock; clock = now }
@@ -371,7 +371,7 @@ public struct QualityGate: Sendable {
             action = .heldSource
             flagged = true
         } else if flagged && mode == .advanced {
-            let other = run(backward: !backward)
+            let other = try run(backward: !backward)
             passes += 1
             clock = DispatchTime.now().uptimeNanoseconds
             let second = measured(other, backward: !backward)

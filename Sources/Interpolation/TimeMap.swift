@@ -38,20 +38,20 @@ extension Interpolator {
     ///   - regions: masks at the frames' size and their times.
     ///   - mode: `.flowBlend` (default) or `.single`.
     public func interpolate(_ a: PreparedFrame, _ b: PreparedFrame, background: Float, regions: [TimeRegion],
-                            mode: TimeMapMode = .flowBlend) -> Tensor {
+                            mode: TimeMapMode = .flowBlend) throws -> Tensor {
         for r in regions {
             precondition(r.mask.shape == [1, 1, a.height, a.width], "region mask \(r.mask.shape) vs frame \(a.image.shape)")
         }
         let weights = TimeMapWeights(background: background, regions: regions)
         switch mode {
         case .single:
-            return run(a, b, time: .map(weights.timeMap(height: a.height, width: a.width))).frame
+            return try run(a, b, time: .map(weights.timeMap(height: a.height, width: a.width))).frame
         case .flowBlend:
             let (ph, pw) = (a.padded.h, a.padded.w)
             var flow = Tensor(shape: [1, 4, ph, pw]), mask = Tensor(shape: [1, 1, ph, pw])
             for (t, weight) in weights.perTime(height: a.height, width: a.width) {
                 let w = paddedByEdge(weight, height: ph, width: pw)
-                let out = run(a, b, time: .uniform(t)).network
+                let out = try run(a, b, time: .uniform(t)).network
                 accumulate(&flow, out.blocks[out.blocks.count - 1].flow, weight: w)
                 accumulate(&mask, out.mask, weight: w)
             }

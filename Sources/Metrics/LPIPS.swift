@@ -64,11 +64,12 @@ public final class LPIPS: Sendable {
     }
 
     /// The LPIPS distance between two RGB images of the same size, each side ≥ `minimumSide`.
-    public func distance(_ a: Image8, _ b: Image8) -> Double {
+    /// - Throws: `ConvolutionError` when oneDNN cannot run one of AlexNet's convolutions.
+    public func distance(_ a: Image8, _ b: Image8) throws -> Double {
         precondition(a.sameShape(as: b) && a.channels == 3, "LPIPS needs two RGB images of one size")
         precondition(a.height >= Self.minimumSide && a.width >= Self.minimumSide,
                      "LPIPS needs images of at least \(Self.minimumSide)x\(Self.minimumSide)")
-        let fa = features(a), fb = features(b)
+        let fa = try features(a), fb = try features(b)
         var total = 0.0
         for (layer, (ta, tb)) in zip(fa, fb).enumerated() {
             total += Self.headDistance(ta, tb, head: heads[layer])
@@ -77,7 +78,7 @@ public final class LPIPS: Sendable {
     }
 
     /// The five ReLU taps of AlexNet for one image (after the scaling layer).
-    func features(_ image: Image8) -> [Tensor] {
+    func features(_ image: Image8) throws -> [Tensor] {
         let plane = image.height * image.width
         var x = Tensor(shape: [1, 3, image.height, image.width])
         for c in 0..<3 {
@@ -90,7 +91,7 @@ public final class LPIPS: Sendable {
         for stage in stages {
             if stage.poolBefore { x = maxPool2d(x, kernel: 3, stride: 2) }
             // LeakyReLU with slope 0 is ReLU, fused into the convolution.
-            x = conv2d(x, weight: stage.weight, bias: stage.bias, stride: stage.stride, padding: stage.padding, leakySlope: 0)
+            x = try conv2d(x, weight: stage.weight, bias: stage.bias, stride: stage.stride, padding: stage.padding, leakySlope: 0)
             taps.append(x)
         }
         return taps

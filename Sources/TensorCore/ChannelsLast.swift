@@ -89,10 +89,11 @@ extension Tensor {
 ///   - weights: [O, I, kh, kw] and bias; packed for the kernel on first use and kept.
 ///   - padding: zero padding as (top, left, bottom, right); the common symmetric case is `(p, p, p, p)`.
 ///   - leakySlope: when set, `leaky_relu(·, leakySlope)` is applied inside the kernel, before rounding.
+/// - Throws: `ConvolutionError` when oneDNN cannot plan or run the convolution.
 public func conv2d<Source: ActivationScalar, Destination: ActivationScalar>(
     _ input: ChannelsLast<Source>, weights: ConvolutionWeights, stride: Int = 1,
     padding: (top: Int, left: Int, bottom: Int, right: Int), leakySlope: Float? = nil, as _: Destination.Type
-) -> ChannelsLast<Destination> {
+) throws -> ChannelsLast<Destination> {
     let weight = weights.weight
     precondition(weight.shape[1] == input.c, "conv2d: weight \(weight.shape) vs NHWC input \(input.shape)")
     precondition(weights.bias.map { $0.count == weight.shape[0] } ?? true, "conv2d: bias \(weights.bias!.shape) vs weight \(weight.shape)")
@@ -105,9 +106,9 @@ public func conv2d<Source: ActivationScalar, Destination: ActivationScalar>(
     let shape = DNNL.outputShape(key)
     precondition(shape[2] > 0 && shape[3] > 0, "convolution of NHWC \(input.shape) with \(weight.shape) is empty")
     var out = ChannelsLast<Destination>(uninitializedN: shape[0], h: shape[2], w: shape[3], c: shape[1])
-    input.scalars.withUnsafeBufferPointer { i in
-        out.scalars.withUnsafeMutableBufferPointer { o in
-            DNNL.run(key, input: i.baseAddress!, weights: weights, output: o.baseAddress!)
+    try input.scalars.withUnsafeBufferPointer { i in
+        try out.scalars.withUnsafeMutableBufferPointer { o in
+            try DNNL.run(key, input: i.baseAddress!, weights: weights, output: o.baseAddress!)
         }
     }
     return out
@@ -115,9 +116,9 @@ public func conv2d<Source: ActivationScalar, Destination: ActivationScalar>(
 
 /// Float32 `conv2d` on channels-last data with the same padding on every side (weights packed for this call only).
 public func conv2d(_ input: ChannelsLastTensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0,
-                   leakySlope: Float? = nil) -> ChannelsLastTensor {
-    conv2d(input, weights: ConvolutionWeights(weight: weight, bias: bias), stride: stride,
-           padding: (padding, padding, padding, padding), leakySlope: leakySlope, as: Float.self)
+                   leakySlope: Float? = nil) throws -> ChannelsLastTensor {
+    try conv2d(input, weights: ConvolutionWeights(weight: weight, bias: bias), stride: stride,
+               padding: (padding, padding, padding, padding), leakySlope: leakySlope, as: Float.self)
 }
 
 /// RIFE's ResConv epilogue on channels-last data: `leaky_relu(conv * beta + residual, slope)`.

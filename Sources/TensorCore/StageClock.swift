@@ -9,9 +9,9 @@ public final class StageClock: @unchecked Sendable {
     public init() {}
 
     /// Runs `body`, adding its wall time to `label`.
-    public func measure<T>(_ label: String, _ body: () -> T) -> T {
+    public func measure<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
-        let result = body()
+        let result = try body()
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if seconds[label] == nil { order.append(label) }
         seconds[label, default: 0] += elapsed
@@ -24,10 +24,10 @@ public final class StageClock: @unchecked Sendable {
 extension Optional where Wrapped == StageClock {
     /// Measures with the clock when there is one, else just runs `body`.
     @inline(__always)
-    public func measure<T>(_ label: String, _ body: () -> T) -> T {
+    public func measure<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
         switch self {
-        case .some(let clock): return clock.measure(label, body)
-        case .none: return body()
+        case .some(let clock): return try clock.measure(label, body)
+        case .none: return try body()
         }
     }
 }

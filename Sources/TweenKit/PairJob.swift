@@ -130,18 +130,18 @@ public struct PairJob {
         if !options.timeMaps.isEmpty {
             let regions = try options.timeMaps.map { map throws(TweenError) in try readTimeRegion(map, width: imageA.width, height: imageA.height) }
             let engine = try EngineLoader.rifeV425(weights: options.engine.weights, scale: options.engine.scale, precision: precision)
-            let frame = engine.interpolate(engine.prepare(imageA.tensor), engine.prepare(imageB.tensor),
-                                           background: Float(times[0]), regions: regions, mode: options.timeMapMode)
+            let frame = try engine.interpolate(engine.prepare(imageA.tensor), engine.prepare(imageB.tensor),
+                                               background: Float(times[0]), regions: regions, mode: options.timeMapMode)
             try write(frame)
             summary = "\(regions.count) time region\(regions.count == 1 ? "" : "s"), \(options.timeMapMode.rawValue)"
         } else if options.engine.model == .rifeV425 {
             // v4.25 frames go through the quality gate: scored, held when catastrophic, re-run in advanced mode.
             let engine = try EngineLoader.rifeV425(weights: options.engine.weights, scale: options.engine.scale, precision: precision)
-            let a = engine.prepare(imageA.tensor), b = engine.prepare(imageB.tensor)
+            let a = try engine.prepare(imageA.tensor), b = try engine.prepare(imageB.tensor)
             var gate = QualityGate(mode: options.engine.mode)
             for t in times {
                 if t == 0 || t == 1 { try write(t == 0 ? imageA.tensor : imageB.tensor); continue }
-                let out = gate.frame(a, b, t: Float(t), with: engine)
+                let out = try gate.frame(a, b, t: Float(t), with: engine)
                 verdicts.append(PairJob.verdict(out, gate: gate, t: t))
                 try write(out.image)
             }

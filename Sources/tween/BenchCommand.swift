@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
     /// of the whole pair and of the network alone (Head features reused).
     private struct Engine {
         let precision: Precision
-        let time: (_ frame0: Tensor, _ frame1: Tensor, StageClock) -> (pair: Double, net: Double)
+        let time: (_ frame0: Tensor, _ frame1: Tensor, StageClock) throws -> (pair: Double, net: Double)
         /// Convolution FLOPs per stage of one pair at a padded size (RIFE v4.25 only).
         let flops: ((_ height: Int, _ width: Int) -> [String: Double])?
     }
@@ -59,7 +59,7 @@ struct BenchCommand: ParsableCommand {
                 // Alternating precisions within each run puts them under the same load on a shared machine.
                 for (e, engine) in engines.enumerated() {
                     let clock = StageClock()
-                    let (pairSeconds, netSeconds) = engine.time(frame0, frame1, clock)
+                    let (pairSeconds, netSeconds) = try engine.time(frame0, frame1, clock)
                     if i > 0 {  // run 0 compiles oneDNN kernels, packs weights and faults in memory
                         pair[e].append(pairSeconds)
                         net[e].append(netSeconds)
@@ -105,7 +105,7 @@ struct BenchCommand: ParsableCommand {
             let midpoint = loaded as! MidpointInterpolator
             return [Engine(precision: .float32, time: { frame0, frame1, clock in
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = midpoint.midpoint(frame0, frame1, clock: clock)
+                _ = try midpoint.midpoint(frame0, frame1, clock: clock)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 return (seconds, seconds)
             }, flops: nil)]
@@ -115,9 +115,9 @@ struct BenchCommand: ParsableCommand {
             let scale = scale
             return Engine(precision: precision, time: { frame0, frame1, clock in
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let p0 = engine.prepare(frame0, clock: clock), p1 = engine.prepare(frame1, clock: clock)
+                let p0 = try engine.prepare(frame0, clock: clock), p1 = try engine.prepare(frame1, clock: clock)
                 let t1 = DispatchTime.now().uptimeNanoseconds
-                _ = engine.run(p0, p1, time: .uniform(0.5), clock: clock)
+                _ = try engine.run(p0, p1, time: .uniform(0.5), clock: clock)
                 let t2 = DispatchTime.now().uptimeNanoseconds
                 return (Double(t2 - t0) / 1e9, Double(t2 - t1) / 1e9)
             }, flops: { height, width in engine.model.convolutionFLOPs(height: height, width: width, scale: scale) })

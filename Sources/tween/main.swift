@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MediaIO
+import TensorCore
 import TweenKit
 
 /// `tween`: video frame interpolation on the CPU.
@@ -15,8 +16,8 @@ struct Tween: ParsableCommand {
 ProcessSettings.applyAtStart()
 Interruption.install()
 
-// Errors the jobs detect themselves print as one line and exit 1; argument-syntax errors get
-// ArgumentParser's usual message (exit 64).
+// Errors the jobs detect themselves, and oneDNN's refusals (`tween bench` runs the engine directly),
+// print as one line and exit 1; argument-syntax errors get ArgumentParser's usual message (exit 64).
 do {
     var command = try Tween.parseAsRoot()
     try command.run()
@@ -28,6 +29,10 @@ do {
     Terminal.clearLine()
     FileHandle.standardError.write(Data("tween: error: interrupted; partial output removed\n".utf8))
     exit(130)
+} catch let error as ConvolutionError {
+    Terminal.clearLine()
+    FileHandle.standardError.write(Data("tween: error: \(TweenError("\(error)").message)\n".utf8))
+    exit(1)
 } catch {
     Tween.exit(withError: error)
 }

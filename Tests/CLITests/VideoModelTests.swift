@@ -103,8 +103,8 @@ struct VideoTimeCurveTests {
         let engine = try Interpolator(contentsOf: Fixtures.rifeV425Weights)
         for pair in 0..<3 {
             #expect(withCurve[2 * pair] == source[pair], "hold is 0 at phase 0: the source frame, bit for bit")
-            let (a, b) = (engine.prepare(tensor(source[pair])), engine.prepare(tensor(source[pair + 1])))
-            let expected = engine.interpolate(a, b, background: 0.5, regions: [TimeRegion(mask: mask, t: 0)])
+            let (a, b) = try (engine.prepare(tensor(source[pair])), engine.prepare(tensor(source[pair + 1])))
+            let expected = try engine.interpolate(a, b, background: 0.5, regions: [TimeRegion(mask: mask, t: 0)])
             let frame = withCurve[2 * pair + 1]
             #expect(frame == RGBImage(tensor: expected).pixels, "pair \(pair) at t = 1/2")
             let rightHalf = (0..<48).flatMap { y in (32..<64).flatMap { x in (0..<3).map { (y * 64 + x) * 3 + $0 } } }

@@ -110,13 +110,13 @@ struct TimeCurveRendererTests {
         let inEased = { (i: Int) in eased.scalars[i] == 1 }
         let outside = { (i: Int) in held.scalars[i] == 0 && eased.scalars[i] == 0 }
         for pair in 0..<2 {
-            let (a, b) = (interpolator.prepare(frames[pair]), interpolator.prepare(frames[pair + 1]))
+            let (a, b) = try (interpolator.prepare(frames[pair]), interpolator.prepare(frames[pair + 1]))
             #expect(out.frames[4 * pair] == frames[pair], "t = 0 is the source frame (both curves are 0 there)")
             for j in 1...3 {
                 let t = Float(j) / 4, frame = out.frames[4 * pair + j]
-                let uniform = interpolator.interpolate(a, b, t: t)
+                let uniform = try interpolator.interpolate(a, b, t: t)
                 for (select, curve, name) in [(inHeld, curves[0], "hold"), (inEased, curves[1], "ease")] {
-                    let own = interpolator.run(a, b, time: .uniform(curve.time(at: Double(t)))).frame
+                    let own = try interpolator.run(a, b, time: .uniform(curve.time(at: Double(t)))).frame
                     let check = equal(frame, own, where: select)
                     #expect(check.equal && check.pixels > 1000, "pair \(pair), t = \(t): the \(name) region")
                 }
@@ -134,8 +134,8 @@ struct TimeCurveRendererTests {
         let mask = box(10, 10, 70, 50)
         let out = try run([.init(mask: mask, curve: try TimeCurve(parsing: "0.5"))])
         #expect(out.stats.interpolated == 8 && out.stats.networkPasses == 2 * (2 + 2 + 1 + 2))  // t = 0.5 is one time
-        let (a, b) = (interpolator.prepare(frames[0]), interpolator.prepare(frames[1]))
-        let region = equal(out.frames[0], interpolator.run(a, b, time: .uniform(0.5)).frame) { mask.scalars[$0] == 1 }
+        let (a, b) = try (interpolator.prepare(frames[0]), interpolator.prepare(frames[1]))
+        let region = try equal(out.frames[0], interpolator.run(a, b, time: .uniform(0.5)).frame) { mask.scalars[$0] == 1 }
         #expect(region.equal && region.pixels == 60 * 40)
         #expect(out.frames[0] != frames[0])
         // The last source frame has no pair to move in: it and the tail are the source frame.

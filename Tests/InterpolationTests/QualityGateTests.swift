@@ -181,25 +181,25 @@ struct QualityGateNetworkTests {
         let engine = try #require(Self.interpolator)
         let bbb = try fixture("bbb_0040_vs_0042_crop256_y200_x500_a"), bikes = try fixture("bikes_0100_vs_0102_a")
         // A hard cut between two real shots (Big Buck Bunny → a bike race).
-        let cutA = engine.prepare(bbb), cutB = engine.prepare(window(bikes, x: 200, y: 8, height: 256, width: 256))
+        let cutA = try engine.prepare(bbb), cutB = try engine.prepare(window(bikes, x: 200, y: 8, height: 256, width: 256))
         // A flash: the same shot 0.35 brighter.
-        let flashB = engine.prepare(Tensor(shape: bbb.shape, scalars: bbb.scalars.map { min($0 + 0.35, 1) }))
+        let flashB = try engine.prepare(Tensor(shape: bbb.shape, scalars: bbb.scalars.map { min($0 + 0.35, 1) }))
         // A fast pan: windows 48 px apart, i.e. 96 px of motion between the two inputs.
-        let panA = engine.prepare(window(bikes, x: 0, y: 8, height: 256, width: 320))
-        let panB = engine.prepare(window(bikes, x: 96, y: 8, height: 256, width: 320))
+        let panA = try engine.prepare(window(bikes, x: 0, y: 8, height: 256, width: 320))
+        let panB = try engine.prepare(window(bikes, x: 96, y: 8, height: 256, width: 320))
 
         var gate = QualityGate(mode: .production)
         for (a, b, t) in [(cutA, cutB, Float(0.5)), (cutA, cutB, 0.25), (cutA, flashB, 0.5)] {
-            let out = gate.frame(a, b, t: t, with: engine)
+            let out = try gate.frame(a, b, t: t, with: engine)
             #expect(out.action == .heldSource, "t = \(t): \(out.quality.parts)")
             #expect(out.flagged)
             #expect(out.image == (t < 0.5 ? a.image : b.image))
             #expect(out.quality.parts.wholesaleDisagreement >= gate.catastrophicDisagreement)
         }
-        let pan = gate.frame(panA, panB, t: 0.5, with: engine)
+        let pan = try gate.frame(panA, panB, t: 0.5, with: engine)
         #expect(pan.action == .kept, "\(pan.quality.parts)")
         #expect(pan.quality.parts.wholesaleDisagreement < gate.catastrophicDisagreement / 2, "\(pan.quality.parts)")
-        #expect(pan.image == engine.run(panA, panB, time: .uniform(0.5)).frame)
+        #expect(try pan.image == engine.run(panA, panB, time: .uniform(0.5)).frame)
         #expect(gate.records.map(\.action) == [.heldSource, .heldSource, .heldSource, .kept])
     }
 
@@ -207,20 +207,20 @@ struct QualityGateNetworkTests {
     func lateTimesRunBackward() throws {
         let engine = try #require(Self.interpolator)
         let demo = Fixtures.repoRoot.appendingPathComponent("Examples/demo")
-        let a = engine.prepare(try PNG.read(demo.appendingPathComponent("I0_0.png")).tensor)
-        let b = engine.prepare(try PNG.read(demo.appendingPathComponent("I0_1.png")).tensor)
+        let a = try engine.prepare(PNG.read(demo.appendingPathComponent("I0_0.png")).tensor)
+        let b = try engine.prepare(PNG.read(demo.appendingPathComponent("I0_1.png")).tensor)
         var gate = QualityGate(mode: .production)
         for t: Float in [0.95, 0.999] {
             // What the gate used to judge: the A→B run, whose candidates disagree wholesale.
-            let forward = engine.run(a, b, time: .uniform(t))
+            let forward = try engine.run(a, b, time: .uniform(t))
             #expect(forward.gateParts(a, b, t: t).wholesaleDisagreement >= gate.catastrophicDisagreement)
-            let out = gate.frame(a, b, t: t, with: engine)
+            let out = try gate.frame(a, b, t: t, with: engine)
             #expect(out.action == .kept, "t = \(t): \(out.quality.parts)")
             #expect(out.quality.parts.wholesaleDisagreement < gate.catastrophicDisagreement / 2, "t = \(t): \(out.quality.parts)")
-            #expect(out.image == engine.run(b, a, time: .uniform(1 - t)).frame)
+            #expect(try out.image == engine.run(b, a, time: .uniform(1 - t)).frame)
         }
         for t: Float in [0.3, 0.5] {
-            #expect(gate.frame(a, b, t: t, with: engine).image == engine.run(a, b, time: .uniform(t)).frame)
+            #expect(try gate.frame(a, b, t: t, with: engine).image == engine.run(a, b, time: .uniform(t)).frame)
         }
     }
 
@@ -229,14 +229,14 @@ struct QualityGateNetworkTests {
         let engine = try #require(Self.interpolator)
         var pairs: [(Interpolator.PreparedFrame, Interpolator.PreparedFrame)] = []
         for name in ["bbb_0040_vs_0042_crop256_y200_x500", "carphone_0000_vs_0001"] {
-            pairs.append((engine.prepare(try fixture(name + "_a")), engine.prepare(try fixture(name + "_b"))))
+            pairs.append(try (engine.prepare(fixture(name + "_a")), engine.prepare(fixture(name + "_b"))))
         }
         let bikes = try fixture("bikes_0100_vs_0102_a")
-        pairs.append((engine.prepare(window(bikes, x: 0, height: 256, width: 256)), engine.prepare(window(bikes, x: 40, height: 256, width: 256))))
+        pairs.append(try (engine.prepare(window(bikes, x: 0, height: 256, width: 256)), engine.prepare(window(bikes, x: 40, height: 256, width: 256))))
         for id in ["1", "11", "101"] {
             let folder = Fixtures.shared.appendingPathComponent("data/ucf101/\(id)")
-            pairs.append((engine.prepare(try PNG.read(folder.appendingPathComponent("frame_00.png")).tensor),
-                          engine.prepare(try PNG.read(folder.appendingPathComponent("frame_02.png")).tensor)))
+            pairs.append(try (engine.prepare(PNG.read(folder.appendingPathComponent("frame_00.png")).tensor),
+                              engine.prepare(PNG.read(folder.appendingPathComponent("frame_02.png")).tensor)))
         }
         var production = QualityGate(mode: .production)
         // A floor above every real score flags every frame, so each one gets the reversed run.
@@ -244,12 +244,12 @@ struct QualityGateNetworkTests {
         var reversed = 0
         for (a, b) in pairs {
             for t: Float in [0.3, 0.5] {
-                let p = production.frame(a, b, t: t, with: engine), q = advanced.frame(a, b, t: t, with: engine)
+                let p = try production.frame(a, b, t: t, with: engine), q = try advanced.frame(a, b, t: t, with: engine)
                 #expect(q.quality.score >= p.quality.score, "advanced \(q.quality.score) < production \(p.quality.score)")
                 if q.action == .reversed {
                     reversed += 1
                     #expect(q.quality.score > p.quality.score)
-                    #expect(q.image == engine.run(b, a, time: .uniform(1 - t)).frame)
+                    #expect(try q.image == engine.run(b, a, time: .uniform(1 - t)).frame)
                 } else {
                     #expect(q.image == p.image)
                 }

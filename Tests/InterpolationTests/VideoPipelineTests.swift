@@ -58,13 +58,13 @@ struct VideoPipelineTests {
         let timeline = Timeline(sourceRate: source, target: .rate(output))
         var input = ArraySource(frames: frames), sink = ArraySink()
         let stats = try VideoPipeline(interpolator: interpolator, timeline: timeline, detector: SceneCutDetector()).run(source: &input, sink: &sink)
-        let prepared = frames.map { interpolator.prepare($0) }
+        let prepared = try frames.map { try interpolator.prepare($0) }
         let total = timeline.outputFrameCount(sourceFrames: frames.count)
         #expect(sink.frames.count == total && stats.sceneCuts == 0)
         for k in 0..<total {
             // What the pipeline did frame by frame before it asked its renderer for whole pairs.
             let s = timeline.sample(k, sourceFrames: frames.count)
-            let expected = s.t == Rational(0) ? frames[s.index]
+            let expected = try s.t == Rational(0) ? frames[s.index]
                 : interpolator.interpolate(prepared[s.index], prepared[s.index + 1], t: Float(s.t.doubleValue))
             #expect(sink.frames[k].scalars == expected.scalars, "output frame \(k) (source \(s.index), t = \(s.t))")
         }

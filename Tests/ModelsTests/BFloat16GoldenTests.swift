@@ -23,7 +23,7 @@ struct BFloat16GoldenTests {
         let bf16 = Interpolator(model: try Golden.interpolator.model.computing(in: .bfloat16))
         #expect(bf16.model.precision == .bfloat16 && Golden.interpolator.model.precision == .float32)
         let demo = Golden.demo
-        let frame = bf16.interpolate(demo["img0"]!, demo["img1"]!, times: [0.5])[0]
+        let frame = try bf16.interpolate(demo["img0"]!, demo["img1"]!, times: [0.5])[0]
         let fp32 = Golden.demoRun.result.frame
         let againstFP32 = difference(frame, fp32), againstReference = difference(frame, demo["out_t0.5"]!)
         print("bf16 demo out_t0.5 vs fp32: \(againstFP32)")
@@ -34,7 +34,7 @@ struct BFloat16GoldenTests {
         #expect(againstFP32.meanAbs <= BFloat16Gate.frameMean, "\(againstFP32)")
         #expect(againstReference.maxAbs <= BFloat16Gate.frame, "\(againstReference)")
         // Switching precision shares the weights and leaves the fp32 model exact.
-        let again = Golden.interpolator.interpolate(Golden.demoRun.prepared.0, Golden.demoRun.prepared.1, t: 0.5)
+        let again = try Golden.interpolator.interpolate(Golden.demoRun.prepared.0, Golden.demoRun.prepared.1, t: 0.5)
         #expect(again == fp32)
     }
 
@@ -42,11 +42,11 @@ struct BFloat16GoldenTests {
     func oddSize() throws {
         let odd = Golden.tensors("v425_odd.safetensors")
         let model = try Golden.interpolator.model.computing(in: .bfloat16)
-        let frame = Interpolator(model: model).interpolate(odd["bbb_img0"]!, odd["bbb_img1"]!, times: [0.7])[0]
+        let frame = try Interpolator(model: model).interpolate(odd["bbb_img0"]!, odd["bbb_img1"]!, times: [0.7])[0]
         let d = difference(frame, odd["bbb_out_t0.7"]!)
         print("bf16 bbb out_t0.7 vs PyTorch: \(d)")
         #expect(d.maxAbs <= BFloat16Gate.frame, "\(d)")
-        let half = Interpolator(model: model, scale: 0.5).interpolate(odd["bbb_img0"]!, odd["bbb_img1"]!, times: [0.5])[0]
+        let half = try Interpolator(model: model, scale: 0.5).interpolate(odd["bbb_img0"]!, odd["bbb_img1"]!, times: [0.5])[0]
         let dHalf = difference(half, odd["bbb_out_t0.5_scale0.5"]!)
         print("bf16 bbb out_t0.5 scale 0.5 vs PyTorch: \(dHalf)")
         #expect(dHalf.maxAbs <= BFloat16Gate.frame, "\(dHalf)")

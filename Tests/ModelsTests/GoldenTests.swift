@@ -39,8 +39,10 @@ enum Golden {
 
     /// The t = 0.5 pass on the demo pair, with every intermediate.
     static let demoRun: (prepared: (Interpolator.PreparedFrame, Interpolator.PreparedFrame), result: Interpolator.Result) = {
-        let a = interpolator.prepare(demo["img0"]!), b = interpolator.prepare(demo["img1"]!)
-        return ((a, b), interpolator.run(a, b, time: .uniform(0.5), keepingBlockStates: true))
+        do {
+            let a = try interpolator.prepare(demo["img0"]!), b = try interpolator.prepare(demo["img1"]!)
+            return ((a, b), try interpolator.run(a, b, time: .uniform(0.5), keepingBlockStates: true))
+        } catch { fatalError("the demo pass failed: \(error)") }
     }()
 }
 
@@ -59,12 +61,12 @@ func expectClose(_ name: String, _ ours: Tensor, _ reference: Tensor?, within ga
 @Suite("RIFE v4.25 against the PyTorch reference", .enabled(if: Golden.ready, "run Scripts/setup.sh and put shared/ beside the checkout"))
 struct GoldenTests {
     @Test("Head features of both padded frames")
-    func headFeatures() {
+    func headFeatures() throws {
         let (a, b) = Golden.demoRun.prepared
-        expectClose("head_f0", Golden.interpolator.model.encode(paddedBottomRight(a.image, height: 256, width: 512)),
-                    Golden.demo["head_f0"], within: Gate.features)
-        expectClose("head_f1", Golden.interpolator.model.encode(paddedBottomRight(b.image, height: 256, width: 512)),
-                    Golden.demo["head_f1"], within: Gate.features)
+        try expectClose("head_f0", Golden.interpolator.model.encode(paddedBottomRight(a.image, height: 256, width: 512)),
+                        Golden.demo["head_f0"], within: Gate.features)
+        try expectClose("head_f1", Golden.interpolator.model.encode(paddedBottomRight(b.image, height: 256, width: 512)),
+                        Golden.demo["head_f1"], within: Gate.features)
     }
 
     @Test("every block's cumulative flow, mask logit and features", arguments: 0..<5)
@@ -77,7 +79,7 @@ struct GoldenTests {
     }
 
     @Test("each block alone, fed the reference's previous state", arguments: 1..<5)
-    func blockInIsolation(block i: Int) {
+    func blockInIsolation(block i: Int) throws {
         // Isolates a block's own error from what earlier blocks accumulated.
         let d = Golden.demo, feats = Golden.tensors("v425_demo_blockfeat.safetensors")
         let img0 = paddedBottomRight(d["img0"]!, height: 256, width: 512)
@@ -88,7 +90,7 @@ struct GoldenTests {
             warped(d["head_f0"]!, flow: flow, flowChannel: 0), warped(d["head_f1"]!, flow: flow, flowChannel: 2),
             constantPlane(0.5, height: 256, width: 512), d["block\(i - 1)_mask_logit"]!, feats["block\(i - 1)_feat"]!,
         ])
-        let state = Golden.interpolator.model.runBlock(i, input: input, flow: flow)
+        let state = try Golden.interpolator.model.runBlock(i, input: input, flow: flow)
         expectClose("isolated block\(i)_flow", added(flow, state.flow), d["block\(i)_flow"], within: Gate.flow)
         expectClose("isolated block\(i)_mask_logit", state.maskLogit, d["block\(i)_mask_logit"], within: Gate.maskLogit)
     }
@@ -104,15 +106,15 @@ struct GoldenTests {
     }
 
     @Test("t = 0.25 reuses the prepared frames and matches")
-    func quarter() {
+    func quarter() throws {
         let (a, b) = Golden.demoRun.prepared
-        expectClose("demo out_t0.25", Golden.interpolator.interpolate(a, b, t: 0.25), Golden.demo["out_t0.25"], within: Gate.frame)
+        try expectClose("demo out_t0.25", Golden.interpolator.interpolate(a, b, t: 0.25), Golden.demo["out_t0.25"], within: Gate.frame)
     }
 
     @Test("odd sizes: bbb 301x173 and carphone 175x143 at t = 0.5 and 0.7", arguments: ["bbb", "carphone"])
-    func oddSizes(clip: String) {
+    func oddSizes(clip: String) throws {
         let odd = Golden.tensors("v425_odd.safetensors")
-        let frames = Golden.interpolator.interpolate(odd["\(clip)_img0"]!, odd["\(clip)_img1"]!, times: [0.5, 0.7])
+        let frames = try Golden.interpolator.interpolate(odd["\(clip)_img0"]!, odd["\(clip)_img1"]!, times: [0.5, 0.7])
         expectClose("\(clip) out_t0.5", frames[0], odd["\(clip)_out_t0.5"], within: Gate.frame)
         expectClose("\(clip) out_t0.7", frames[1], odd["\(clip)_out_t0.7"], within: Gate.frame)
     }
@@ -121,7 +123,7 @@ struct GoldenTests {
     func halfScale() throws {
         let odd = Golden.tensors("v425_odd.safetensors")
         let half = Interpolator(model: Golden.interpolator.model, scale: 0.5)
-        let frame = half.interpolate(odd["bbb_img0"]!, odd["bbb_img1"]!, times: [0.5])[0]
+        let frame = try half.interpolate(odd["bbb_img0"]!, odd["bbb_img1"]!, times: [0.5])[0]
         expectClose("bbb out_t0.5_scale0.5", frame, odd["bbb_out_t0.5_scale0.5"], within: Gate.frame)
     }
 }

@@ -18,7 +18,9 @@ enum GoldenHDv3 {
     static let demo = Golden.tensors("hdv3_demo.safetensors")
 
     /// The demo pair is 448x256, already a multiple of 32: no padding.
-    static let run: RIFEHDv3.Output = model(demo["img0"]!, demo["img1"]!)
+    static let run: RIFEHDv3.Output = {
+        do { return try model(demo["img0"]!, demo["img1"]!) } catch { fatalError("the demo pass failed: \(error)") }
+    }()
 }
 
 @Suite("RIFE HDv3 against the PyTorch reference", .enabled(if: GoldenHDv3.ready, "run Scripts/setup.sh and put shared/ beside the checkout"))

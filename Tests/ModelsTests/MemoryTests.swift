@@ -19,13 +19,13 @@ struct MemoryTests {
     /// Blocks 1–4 build their input band by band (block 4 at full size, block 3 at half size, …) and
     /// block 4 runs its last convolution band by band; one row per band must give every block state
     /// exactly as the whole input does.
-    @Test func bandedBlockInputsMatchTheWholeInput() {
+    @Test func bandedBlockInputsMatchTheWholeInput() throws {
         let (a, b) = Golden.demoRun.prepared
         var whole = Golden.interpolator.model, banded = whole
         whole.bandBytes = .max    // one band: every block input assembled at once
         banded.bandBytes = 1      // one output row (three input rows) per band, in every block
-        let reference = Interpolator(model: whole).run(a, b, time: .uniform(0.3), keepingBlockStates: true)
-        let out = Interpolator(model: banded).run(a, b, time: .uniform(0.3), keepingBlockStates: true)
+        let reference = try Interpolator(model: whole).run(a, b, time: .uniform(0.3), keepingBlockStates: true)
+        let out = try Interpolator(model: banded).run(a, b, time: .uniform(0.3), keepingBlockStates: true)
         #expect(out.network.blocks.count == 5 && reference.network.blocks.count == 5)
         for (i, (x, y)) in zip(out.network.blocks, reference.network.blocks).enumerated() {
             let (flow, mask, feat) = (maxDifference(x.flow, y.flow), maxDifference(x.maskLogit, y.maskLogit),
@@ -57,24 +57,24 @@ struct MemoryTests {
     }
 
     /// A band of the sub-pixel transposed convolution's phases is exactly those rows of the whole phases.
-    @Test func rowBandsOfSubPixelPhasesMatchTheWholePhases() {
+    @Test func rowBandsOfSubPixelPhasesMatchTheWholePhases() throws {
         let (h, w, ci, co) = (9, 12, 8, 52)
         let x = ChannelsLastTensor(n: 1, h: h, w: w, c: ci, scalars: (0..<(h * w * ci)).map { Float(($0 * 7919) % 1000) / 500 - 1 })
         let layer = SubPixelConvTranspose(
             transposedWeight: Tensor(shape: [ci, co, 4, 4], scalars: (0..<(ci * co * 16)).map { Float(($0 * 104_729) % 997) / 997 - 0.5 }),
             bias: Tensor(shape: [co], scalars: (0..<co).map { Float($0) / 10 }))
-        let whole = layer.phases(x)
+        let whole = try layer.phases(x)
         for rows in [0..<1, 0..<4, 3..<7, (h - 1)..<h, 0..<h] {
-            let band = layer.phases(x, rows: rows)
+            let band = try layer.phases(x, rows: rows)
             for phase in 0..<4 {
                 #expect(band[phase] == whole[phase].slicedRows(rows), "phase \(phase) rows \(rows)")
             }
         }
     }
 
-    @Test func onlyTheFinalBlockStateIsKeptByDefault() {
+    @Test func onlyTheFinalBlockStateIsKeptByDefault() throws {
         let (a, b) = Golden.demoRun.prepared
-        let all = Golden.demoRun.result, lean = Golden.interpolator.run(a, b, time: .uniform(0.5))
+        let all = Golden.demoRun.result, lean = try Golden.interpolator.run(a, b, time: .uniform(0.5))
         #expect(all.network.blocks.count == 5 && lean.network.blocks.count == 1)
         #expect(lean.frame == all.frame && lean.network.warped0 == all.network.warped0 && lean.network.warped1 == all.network.warped1)
         #expect(lean.network.blocks[0].flow == all.network.blocks[4].flow)
@@ -105,10 +105,10 @@ func convolutionFLOPsMatchTheIssue() {
 /// must be what the full 13-channel last convolution gives.
 @Test("the last block without its features gives the same flow, mask and frame",
       .enabled(if: Golden.ready, "RIFE v4.25 weights or fixtures missing"))
-func lastBlockWithoutFeatures() {
+func lastBlockWithoutFeatures() throws {
     let (a, b) = Golden.demoRun.prepared
-    let lean = Golden.interpolator.run(a, b, time: .uniform(0.4))
-    let full = Golden.interpolator.run(a, b, time: .uniform(0.4), keepingBlockStates: true)
+    let lean = try Golden.interpolator.run(a, b, time: .uniform(0.4))
+    let full = try Golden.interpolator.run(a, b, time: .uniform(0.4), keepingBlockStates: true)
     let (x, y) = (lean.network.blocks.last!, full.network.blocks.last!)
     #expect(x.features.c == 0 && y.features.c == 8)
     func worst(_ p: Tensor, _ q: Tensor) -> Float { zip(p.scalars, q.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) } }

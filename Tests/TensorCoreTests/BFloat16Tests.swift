@@ -28,7 +28,7 @@ private func bf16Exact(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: 
           ConvCase(c: 32, o: 32, h: 6, w: 10, k: 3, stride: 1, padding: 1, dilation: 1, bias: true, leaky: false),
           ConvCase(c: 5, o: 52, h: 4, w: 7, k: 2, stride: 1, padding: 0, dilation: 1, bias: true, leaky: false),
       ])
-func bfloat16ConvolutionMatchesFloat32(_ cc: ConvCase) {
+func bfloat16ConvolutionMatchesFloat32(_ cc: ConvCase) throws {
     let x = bf16Exact(Tensor.random([1, cc.c, cc.h, cc.w], seed: 40))
     let weights = ConvolutionWeights(weight: bf16Exact(Tensor.random([cc.o, cc.c, cc.k, cc.k], seed: 41)),
                                      bias: Tensor.random([cc.o], seed: 42))
@@ -38,25 +38,25 @@ func bfloat16ConvolutionMatchesFloat32(_ cc: ConvCase) {
     if cc.leaky { expected = Reference.leakyReLU(expected) }
     let input = channelsLastConcatenation([x], as: BFloat16.self)
     #expect(input.scalars.map(\.float) == x.channelsLast().scalars)
-    let wide = conv2d(input, weights: weights, stride: cc.stride, padding: p, leakySlope: slope, as: Float.self)
+    let wide = try conv2d(input, weights: weights, stride: cc.stride, padding: p, leakySlope: slope, as: Float.self)
     #expect(difference(Tensor(wide), expected).maxAbs <= kernelTolerance, "\(cc) f32 out")
     // bf16 output: the same sums, rounded once (8 significant bits: relative error ≤ 2^-8).
-    let narrow = conv2d(input, weights: weights, stride: cc.stride, padding: p, leakySlope: slope, as: BFloat16.self)
+    let narrow = try conv2d(input, weights: weights, stride: cc.stride, padding: p, leakySlope: slope, as: BFloat16.self)
     let rounded = ChannelsLastTensor(n: narrow.n, h: narrow.h, w: narrow.w, c: narrow.c, scalars: narrow.scalars.map(\.float))
     let scale = expected.scalars.map(abs).max()!
     #expect(difference(Tensor(rounded), expected).maxAbs <= scale * 0x1p-8 + kernelTolerance, "\(cc) bf16 out")
     // The weights were packed once per kernel layout; a Float32 plan on the same weights packs its own copy.
-    let again = conv2d(x.channelsLast(), weights: weights, stride: cc.stride, padding: p, leakySlope: slope, as: Float.self)
+    let again = try conv2d(x.channelsLast(), weights: weights, stride: cc.stride, padding: p, leakySlope: slope, as: Float.self)
     #expect(difference(Tensor(again), expected).maxAbs <= kernelTolerance, "\(cc) f32 after bf16")
 }
 
 @Test("packed weights are reused across sizes and give the same results as fresh ones")
-func packedWeightsReused() {
+func packedWeightsReused() throws {
     let weights = ConvolutionWeights(weight: Tensor.random([8, 6, 3, 3], seed: 43), bias: Tensor.random([8], seed: 44))
     for (h, w) in [(5, 9), (12, 4), (5, 9)] {
         let x = Tensor.random([1, 6, h, w], seed: UInt64(45 + h))
-        let cached = conv2d(x.channelsLast(), weights: weights, padding: (1, 1, 1, 1), as: Float.self)
-        let fresh = conv2d(x.channelsLast(), weight: weights.weight, bias: weights.bias, padding: 1)
+        let cached = try conv2d(x.channelsLast(), weights: weights, padding: (1, 1, 1, 1), as: Float.self)
+        let fresh = try conv2d(x.channelsLast(), weight: weights.weight, bias: weights.bias, padding: 1)
         #expect(cached == fresh, "\(h)x\(w)")
     }
 }

@@ -25,14 +25,14 @@ let convCases: [ConvCase] = [
 ]
 
 @Test("conv2d: oneDNN matches the reference kernel", arguments: convCases)
-func conv2dFastMatchesReference(_ cc: ConvCase) {
+func conv2dFastMatchesReference(_ cc: ConvCase) throws {
     let x = Tensor.random([1, cc.c, cc.h, cc.w], seed: 1)
     let wgt = Tensor.random([cc.o, cc.c, cc.k, cc.k], seed: 2)
     let b = cc.bias ? Tensor.random([cc.o], seed: 3) : nil
     var expected = Reference.conv2d(x, weight: wgt, bias: b, stride: cc.stride, padding: cc.padding, dilation: cc.dilation)
     if cc.leaky { expected = Reference.leakyReLU(expected, slope: 0.2) }
-    let got = conv2d(x, weight: wgt, bias: b, stride: cc.stride, padding: cc.padding, dilation: cc.dilation,
-                     leakySlope: cc.leaky ? 0.2 : nil)
+    let got = try conv2d(x, weight: wgt, bias: b, stride: cc.stride, padding: cc.padding, dilation: cc.dilation,
+                         leakySlope: cc.leaky ? 0.2 : nil)
     #expect(got.shape == expected.shape)
     let d = difference(got, expected)
     #expect(d.maxAbs <= kernelTolerance, "\(cc): \(d)")
@@ -68,12 +68,12 @@ struct DeconvCase: CustomStringConvertible, Sendable {
     DeconvCase(c: 32, o: 52, h: 4, w: 8, bias: true),
     DeconvCase(c: 3, o: 7, h: 1, w: 6, bias: false),
 ])
-func convTransposeFastMatchesReference(_ dc: DeconvCase) {
+func convTransposeFastMatchesReference(_ dc: DeconvCase) throws {
     let x = Tensor.random([1, dc.c, dc.h, dc.w], seed: 4)
     let wgt = Tensor.random([dc.c, dc.o, 4, 4], seed: 5)
     let b = dc.bias ? Tensor.random([dc.o], seed: 6) : nil
     let expected = Reference.convTranspose2d(x, weight: wgt, bias: b, stride: 2, padding: 1)
-    let got = convTranspose2d(x, weight: wgt, bias: b, stride: 2, padding: 1)
+    let got = try convTranspose2d(x, weight: wgt, bias: b, stride: 2, padding: 1)
     #expect(got.shape == [1, dc.o, 2 * dc.h, 2 * dc.w])
     let d = difference(got, expected)
     #expect(d.maxAbs <= kernelTolerance, "\(dc): \(d)")
@@ -98,12 +98,12 @@ func convTransposeReferenceByHand() {
     DeconvCase(c: 5, o: 52, h: 3, w: 5, bias: true),
     DeconvCase(c: 32, o: 52, h: 4, w: 8, bias: true),
 ])
-func subPixelMatchesReference(_ dc: DeconvCase) {
+func subPixelMatchesReference(_ dc: DeconvCase) throws {
     let x = Tensor.random([1, dc.c, dc.h, dc.w], seed: 17)
     let wgt = Tensor.random([dc.c, dc.o, 4, 4], seed: 18), b = Tensor.random([dc.o], seed: 19)
     let layer = SubPixelConvTranspose(transposedWeight: wgt, bias: b)
     #expect((layer.merged != nil) == (dc.o <= SubPixelConvTranspose.mergedMaximumOutputs))
-    let d = difference(layer(x), Reference.convTranspose2d(x, weight: wgt, bias: b, stride: 2, padding: 1))
+    let d = try difference(layer(x), Reference.convTranspose2d(x, weight: wgt, bias: b, stride: 2, padding: 1))
     #expect(d.maxAbs <= kernelTolerance, "\(dc): \(d)")
 }
 
@@ -112,13 +112,13 @@ func subPixelMatchesReference(_ dc: DeconvCase) {
     ConvCase(c: 3, o: 5, h: 1, w: 1, k: 3, stride: 1, padding: 1, dilation: 1, bias: true, leaky: false),
     ConvCase(c: 13, o: 13, h: 7, w: 5, k: 3, stride: 1, padding: 1, dilation: 1, bias: true, leaky: false),
 ])
-func channelsLastMatchesReference(_ cc: ConvCase) {
+func channelsLastMatchesReference(_ cc: ConvCase) throws {
     let x = Tensor.random([1, cc.c, cc.h, cc.w], seed: 20)
     let wgt = Tensor.random([cc.o, cc.c, cc.k, cc.k], seed: 21), b = Tensor.random([cc.o], seed: 22)
     #expect(Tensor(x.channelsLast()) == x)
     var expected = Reference.conv2d(x, weight: wgt, bias: b, stride: cc.stride, padding: cc.padding)
     if cc.leaky { expected = Reference.leakyReLU(expected) }
-    let got = conv2d(x.channelsLast(), weight: wgt, bias: b, stride: cc.stride, padding: cc.padding, leakySlope: cc.leaky ? 0.2 : nil)
+    let got = try conv2d(x.channelsLast(), weight: wgt, bias: b, stride: cc.stride, padding: cc.padding, leakySlope: cc.leaky ? 0.2 : nil)
     #expect(difference(Tensor(got), expected).maxAbs <= kernelTolerance, "\(cc)")
     if cc.c == cc.o && cc.stride == 1 {
         let beta = Tensor.random([1, cc.o, 1, 1], seed: 23)
@@ -129,10 +129,10 @@ func channelsLastMatchesReference(_ cc: ConvCase) {
 }
 
 @Test("sub-pixel interleave with a pixel shuffle folded in equals the two steps; concat straight to channels-last")
-func fusedLayoutKernels() {
+func fusedLayoutKernels() throws {
     let x = Tensor.random([1, 5, 3, 7], seed: 24)
     let layer = SubPixelConvTranspose(transposedWeight: Tensor.random([5, 52, 4, 4], seed: 25), bias: Tensor.random([52], seed: 26))
-    #expect(layer(x.channelsLast(), shuffle: 2) == pixelShuffled(layer(x), factor: 2))
+    #expect(try layer(x.channelsLast(), shuffle: 2) == pixelShuffled(layer(x), factor: 2))
     let parts = [Tensor.random([1, 3, 5, 9], seed: 27), Tensor.random([1, 1, 5, 9], seed: 28), Tensor.random([1, 8, 5, 9], seed: 29)]
     #expect(channelsLastConcatenation(parts) == concatenatedChannels(parts).channelsLast())
 }

@@ -20,19 +20,19 @@ public struct Conv2DLayer: Sendable {
         self.padding = padding
     }
 
-    public func callAsFunction(_ x: Tensor, leakySlope: Float? = nil) -> Tensor {
-        conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, leakySlope: leakySlope)
+    public func callAsFunction(_ x: Tensor, leakySlope: Float? = nil) throws -> Tensor {
+        try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, leakySlope: leakySlope)
     }
 
-    public func callAsFunction(_ x: ChannelsLastTensor, leakySlope: Float? = nil) -> ChannelsLastTensor {
-        self(x, leakySlope: leakySlope, as: Float.self)
+    public func callAsFunction(_ x: ChannelsLastTensor, leakySlope: Float? = nil) throws -> ChannelsLastTensor {
+        try self(x, leakySlope: leakySlope, as: Float.self)
     }
 
     /// Channels-last in `S`, out in `D` (bf16 inputs accumulate in Float32; see `conv2d`).
     public func callAsFunction<S: ActivationScalar, D: ActivationScalar>(
         _ x: ChannelsLast<S>, leakySlope: Float? = nil, as output: D.Type
-    ) -> ChannelsLast<D> {
-        conv2d(x, weights: weights, stride: stride, padding: (padding, padding, padding, padding), leakySlope: leakySlope, as: output)
+    ) throws -> ChannelsLast<D> {
+        try conv2d(x, weights: weights, stride: stride, padding: (padding, padding, padding, padding), leakySlope: leakySlope, as: output)
     }
 }
 
@@ -48,7 +48,7 @@ public struct ConvTranspose2DLayer: Sendable {
             bias: try store.take("\(name).bias", shape: [outputs]))
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { subPixel(x) }
+    public func callAsFunction(_ x: Tensor) throws -> Tensor { try subPixel(x) }
 
     /// The same layer computing only the output channels `outputs` (see `SubPixelConvTranspose.keepingOutputs`).
     public func keepingOutputs(_ outputs: Range<Int>) -> ConvTranspose2DLayer {
@@ -59,8 +59,8 @@ public struct ConvTranspose2DLayer: Sendable {
 
     /// Channels-last in (Float32 or bf16), Float32 NCHW out at twice the resolution, optionally
     /// pixel-shuffled by `shuffle` in the same pass.
-    public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLast<S>, shuffle: Int = 1) -> Tensor {
-        subPixel(x, shuffle: shuffle)
+    public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLast<S>, shuffle: Int = 1) throws -> Tensor {
+        try subPixel(x, shuffle: shuffle)
     }
 }
 
@@ -74,13 +74,13 @@ public struct ResConv: Sendable {
         beta = try store.take("\(name).beta", shape: [1, channels, 1, 1])
     }
 
-    public func callAsFunction(_ x: ChannelsLastTensor) -> ChannelsLastTensor { self(x, convolving: x).result }
+    public func callAsFunction(_ x: ChannelsLastTensor) throws -> ChannelsLastTensor { try self(x, convolving: x).result }
 
     /// One unit with the convolution reading `convolving`, which is `x` stored as `S`.
     /// The residual path stays Float32 (rounding it at each of a block's eight units would
     /// accumulate); the result comes back in Float32 and as the next unit's convolution input.
     public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLastTensor, convolving: ChannelsLast<S>)
-        -> (result: ChannelsLastTensor, rounded: ChannelsLast<S>) {
-        scaleResidualLeakyReLU(conv(convolving, as: Float.self), beta: beta, residual: x, slope: 0.2, alsoAs: S.self)
+        throws -> (result: ChannelsLastTensor, rounded: ChannelsLast<S>) {
+        try scaleResidualLeakyReLU(conv(convolving, as: Float.self), beta: beta, residual: x, slope: 0.2, alsoAs: S.self)
     }
 }

@@ -71,7 +71,7 @@ public struct RIFEHDv3: Sendable {
     /// - Parameters:
     ///   - image0, image1: [1, 3, H, W] padded RGB frames; H and W multiples of `32 / scale`.
     ///   - scale: resolution the flow is estimated at (1 = full; 0.5 for 4K).
-    public func callAsFunction(_ image0: Tensor, _ image1: Tensor, scale: Double = 1, clock: StageClock? = nil) -> Output {
+    public func callAsFunction(_ image0: Tensor, _ image1: Tensor, scale: Double = 1, clock: StageClock? = nil) throws -> Output {
         precondition(image0.shape == image1.shape && image0.n == 1 && image0.c == 3,
                      "RIFE HDv3: frames \(image0.shape) vs \(image1.shape)")
         let (h, w) = (image0.h, image0.w)
@@ -81,7 +81,7 @@ public struct RIFEHDv3: Sendable {
         var levels: [LevelState] = []
         for (i, block) in blocks.enumerated() {
             let k = RIFEHDv3.levelDownscales[i] / scale
-            clock.measure("level\(i)") {
+            try clock.measure("level\(i)") {
                 // The block input is only ever used downscaled by k, so the frames are warped and
                 // downscaled in one step (level 0 uses the frames unwarped, as the reference does).
                 let small0 = i == 0 ? resizedBilinear(image0, factor: 1 / k)
@@ -92,9 +92,9 @@ public struct RIFEHDv3: Sendable {
                 let smallFlow = divided(resizedBilinear(flow, factor: 1 / k), by: Float(k))
                 // Resizing commutes exactly with negation and with the channel swap, so the swapped
                 // run reuses the downscaled parts.
-                let forward = block(cat: [small0, small1, smallMask, smallFlow], downscale: k)
-                let backward = block(cat: [small1, small0, multiplied(smallMask, by: -1), swappedFlowHalves(smallFlow)],
-                                     downscale: k)
+                let forward = try block(cat: [small0, small1, smallMask, smallFlow], downscale: k)
+                let backward = try block(cat: [small1, small0, multiplied(smallMask, by: -1), swappedFlowHalves(smallFlow)],
+                                         downscale: k)
                 // flow += (f0 + swap(f1)) / 2;  mask += (m0 + (−m1)) / 2, in the reference's order.
                 flow = added(flow, divided(added(forward.flow, swappedFlowHalves(backward.flow)), by: 2))
                 maskLogit = added(maskLogit, divided(added(forward.mask, multiplied(backward.mask, by: -1)), by: 2))
@@ -125,8 +125,8 @@ struct ConvPReLU: Sendable {
         slope = try store.take("\(name).1.weight", shape: [outputs])
     }
 
-    func callAsFunction(_ x: ChannelsLastTensor, adding residual: ChannelsLastTensor? = nil) -> ChannelsLastTensor {
-        preLU(conv(x), slope: slope, adding: residual)
+    func callAsFunction(_ x: ChannelsLastTensor, adding residual: ChannelsLastTensor? = nil) throws -> ChannelsLastTensor {
+        try preLU(conv(x), slope: slope, adding: residual)
     }
 }
 
@@ -169,12 +169,12 @@ struct HDv3Block: Sendable {
     ///     the running flow divided by k (4 ch) — concatenated here straight into channels-last.
     ///   - k: the level's downscale.
     /// - Returns: this run's flow delta (× k, full size) and mask logit delta (full size).
-    func callAsFunction(cat parts: [Tensor], downscale k: Double) -> (flow: Tensor, mask: Tensor) {
-        var feat = conv0[1](conv0[0](channelsLastConcatenation(parts)))
-        for group in groups { feat = group[1](group[0](feat), adding: feat) }
-        let up = preLU(upsample(feat), slope: upsampleSlope)  // [1, c, 4h', 4w'] NCHW
-        let flow = flowHead(slicedChannels(up, 0..<half))
-        let mask = maskHead(slicedChannels(up, half..<(2 * half)))
+    func callAsFunction(cat parts: [Tensor], downscale k: Double) throws -> (flow: Tensor, mask: Tensor) {
+        var feat = try conv0[1](conv0[0](channelsLastConcatenation(parts)))
+        for group in groups { feat = try group[1](group[0](feat), adding: feat) }
+        let up = try preLU(upsample(feat), slope: upsampleSlope)  // [1, c, 4h', 4w'] NCHW
+        let flow = try flowHead(slicedChannels(up, 0..<half))
+        let mask = try maskHead(slicedChannels(up, half..<(2 * half)))
         return (multiplied(resizedBilinear(flow, factor: k), by: Float(k)), resizedBilinear(mask, factor: k))
     }
 }

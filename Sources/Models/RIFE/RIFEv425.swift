@@ -58,8 +58,8 @@ public struct RIFEv425: Sendable {
 
     /// The Head encoder: 4 feature channels at full (padded) resolution for one frame.
     /// - Parameter image: [1, 3, H, W] padded RGB.
-    public func encode(_ image: Tensor, clock: StageClock? = nil) -> Tensor {
-        clock.measure("head") { head(image, convolvingAs: precision.activationScalar) }
+    public func encode(_ image: Tensor, clock: StageClock? = nil) throws -> Tensor {
+        try clock.measure("head") { try head(image, convolvingAs: precision.activationScalar) }
     }
 
     /// What one IFBlock hands on: the cumulative flow (ch 0–1 warp I0, ch 2–3 warp I1, in
@@ -107,22 +107,22 @@ public struct RIFEv425: Sendable {
     ///   - keepingBlockStates: keep every block's state in `Output.blocks`, not just the last.
     public func callAsFunction(_ image0: Tensor, _ image1: Tensor, features0: Tensor, features1: Tensor,
                                time: Tensor, scale: Double = 1, keepingBlockStates: Bool = false,
-                               clock: StageClock? = nil) -> Output {
+                               clock: StageClock? = nil) throws -> Output {
         precondition(image0.shape == image1.shape && image0.c == 3, "RIFE: frames \(image0.shape) vs \(image1.shape)")
         precondition(time.shape == [1, 1, image0.h, image0.w], "RIFE: time plane \(time.shape) vs \(image0.shape)")
-        return forward(image0, image1, features0: features0, features1: features1, time: time, scale: scale,
-                       keepingBlockStates: keepingBlockStates, clock: clock, convolvingAs: precision.activationScalar)
+        return try forward(image0, image1, features0: features0, features1: features1, time: time, scale: scale,
+                           keepingBlockStates: keepingBlockStates, clock: clock, convolvingAs: precision.activationScalar)
     }
 
     private func forward<S: ActivationScalar>(_ image0: Tensor, _ image1: Tensor, features0: Tensor, features1: Tensor,
                                               time: Tensor, scale: Double, keepingBlockStates: Bool, clock: StageClock?,
-                                              convolvingAs: S.Type) -> Output {
+                                              convolvingAs: S.Type) throws -> Output {
         var kept: [BlockState] = []
         // The running state, held in separate variables so that each part is released after its last use.
         var flow: Tensor?, maskLogit: Tensor?, features: Tensor?
         for (i, block) in blocks.enumerated() {
             let k = RIFEv425.blockDownscales[i] / scale
-            let state: BlockState = clock.measure("block\(i)") {
+            let state: BlockState = try clock.measure("block\(i)") {
                 let half: ChannelsLast<S>
                 if let previousFlow = flow {
                     // The block input `cat(warp(I0), warp(I1), warp(f0), warp(f1), t, mask, feat, flow / k)` is
@@ -132,21 +132,21 @@ public struct RIFEv425: Sendable {
                     let sources = BlockInputSources(image0: image0, image1: image1, features0: features0, features1: features1,
                                                     time: time, maskLogit: maskLogit!, features: features!, flow: previousFlow)
                     let (height, width) = (resizedLength(image0.h, factor: 1 / k), resizedLength(image0.w, factor: 1 / k))
-                    half = block.firstConvolution(height: height, width: width, bandBytes: image0.n == 1 ? bandBytes : .max,
-                                                  as: S.self) { rows in
+                    half = try block.firstConvolution(height: height, width: width, bandBytes: image0.n == 1 ? bandBytes : .max,
+                                                      as: S.self) { rows in
                         assembledBlockInput(sources, downscale: k, rows: rows, as: S.self)
                     }
                 } else {
                     let input = [image0, image1, features0, features1, time].map { resizedBilinear($0, factor: 1 / k) }
-                    half = block.firstConvolution(channelsLastConcatenation(input, as: S.self))
+                    half = try block.firstConvolution(channelsLastConcatenation(input, as: S.self))
                 }
                 // Only the flow is read from here on.
                 (maskLogit, features) = (nil, nil)
                 // The last block's features are read by no one (unless the caller keeps every state).
                 let withFeatures = keepingBlockStates || i < blocks.count - 1
-                let split = k == 1 ? block.restSplit(half, previousFlow: flow, bandBytes: image0.n == 1 ? bandBytes : .max,
-                                                     withFeatures: withFeatures)
-                                   : resizedSplitBlockOutput(block.rest(half), factor: k, previousFlow: flow)
+                let split = try k == 1 ? block.restSplit(half, previousFlow: flow, bandBytes: image0.n == 1 ? bandBytes : .max,
+                                                         withFeatures: withFeatures)
+                                       : resizedSplitBlockOutput(block.rest(half), factor: k, previousFlow: flow)
                 return BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
             }
             if keepingBlockStates { kept.append(state) }
@@ -196,11 +196,11 @@ public struct RIFEv425: Sendable {
     ///   - input: the 15-channel (block 0) or 24-channel block input at the padded size.
     ///   - flow: the running flow (blocks 1–4).
     /// - Returns: the block's own flow delta (not added to `flow`), mask logit and features.
-    public func runBlock(_ index: Int, input: Tensor, flow: Tensor?, scale: Double = 1) -> BlockState {
+    public func runBlock(_ index: Int, input: Tensor, flow: Tensor?, scale: Double = 1) throws -> BlockState {
         let k = RIFEv425.blockDownscales[index] / scale
         var parts = [resizedBilinear(input, factor: 1 / k)]
         if let flow { parts.append(divided(resizedBilinear(flow, factor: 1 / k), by: Float(k))) }
-        return blocks[index](lowResolutionInput: parts, downscale: k, convolvingAs: precision.activationScalar)
+        return try blocks[index](lowResolutionInput: parts, downscale: k, convolvingAs: precision.activationScalar)
     }
 }
 
@@ -217,11 +217,11 @@ struct Head: Sendable {
     }
 
     /// - Parameter convolvingAs: the scalar type the convolutions read and (but for the last) write.
-    func callAsFunction<S: ActivationScalar>(_ x: Tensor, convolvingAs: S.Type) -> Tensor {
+    func callAsFunction<S: ActivationScalar>(_ x: Tensor, convolvingAs: S.Type) throws -> Tensor {
         // Channels-last between the convolutions: oneDNN's fast kernels need no reorders then. Each
         // activation feeds only the next convolution, so in bf16 it is stored in bf16 directly.
-        let y = cnn0(channelsLastConcatenation([x], as: S.self), leakySlope: 0.2, as: S.self)
-        return cnn3(cnn2(cnn1(y, leakySlope: 0.2, as: S.self), leakySlope: 0.2, as: S.self))
+        let y = try cnn0(channelsLastConcatenation([x], as: S.self), leakySlope: 0.2, as: S.self)
+        return try cnn3(cnn2(cnn1(y, leakySlope: 0.2, as: S.self), leakySlope: 0.2, as: S.self))
     }
 }
 
@@ -254,16 +254,16 @@ struct IFBlock: Sendable {
     ///   - k: the downscale factor.
     ///   - convolvingAs: the scalar type the convolutions read (Float, or BFloat16 for bf16 precision).
     func callAsFunction<S: ActivationScalar>(lowResolutionInput input: [Tensor], downscale k: Double,
-                                             convolvingAs: S.Type) -> RIFEv425.BlockState {
-        let half = firstConvolution(channelsLastConcatenation(input, as: S.self))
-        let split = resizedSplitBlockOutput(rest(half), factor: k, previousFlow: nil)
+                                             convolvingAs: S.Type) throws -> RIFEv425.BlockState {
+        let half = try firstConvolution(channelsLastConcatenation(input, as: S.self))
+        let split = try resizedSplitBlockOutput(rest(half), factor: k, previousFlow: nil)
         return RIFEv425.BlockState(flow: split.flow, maskLogit: split.maskLogit, features: split.features)
     }
 
     /// The first convolution (stride 2, with LeakyReLU) on the assembled block input. Channels-last
     /// from here to the last convolution: the concatenation writes that layout directly (rounded to S).
-    func firstConvolution<S: ActivationScalar>(_ input: ChannelsLast<S>) -> ChannelsLast<S> {
-        conv0[0](input, leakySlope: 0.2, as: S.self)
+    func firstConvolution<S: ActivationScalar>(_ input: ChannelsLast<S>) throws -> ChannelsLast<S> {
+        try conv0[0](input, leakySlope: 0.2, as: S.self)
     }
 
     /// The first convolution on an input that is produced one band of rows at a time.
@@ -277,20 +277,20 @@ struct IFBlock: Sendable {
     ///   - height, width: the input's full size.
     ///   - band: the block input's rows for a range of input rows, channels-last [1, rows, width, c].
     func firstConvolution<S: ActivationScalar>(height: Int, width: Int, bandBytes: Int, as _: S.Type,
-                                               band input: (Range<Int>) -> ChannelsLast<S>) -> ChannelsLast<S> {
+                                               band input: (Range<Int>) -> ChannelsLast<S>) throws -> ChannelsLast<S> {
         let layer = conv0[0]
         let (oh, ow, oc, ic) = (height / 2, width / 2, layer.weight.shape[0], layer.weight.shape[1])
         let bandRows = max(1, bandBytes / max(1, 2 * width * ic * MemoryLayout<S>.stride))
         if bandRows >= oh || height % 2 != 0 || width % 2 != 0 {
-            return firstConvolution(input(0..<height))
+            return try firstConvolution(input(0..<height))
         }
         precondition(layer.stride == 2 && layer.padding == 1 && layer.weight.shape[2] == 3, "banded first convolution")
         var out = ChannelsLast<S>(uninitializedN: 1, h: oh, w: ow, c: oc)
         var r0 = 0
         while r0 < oh {
             let r1 = min(r0 + bandRows, oh)
-            let band = conv2d(input((r0 == 0 ? 0 : 2 * r0 - 1)..<(2 * r1)), weights: layer.weights, stride: 2,
-                              padding: (top: r0 == 0 ? 1 : 0, left: 1, bottom: 0, right: 1), leakySlope: 0.2, as: S.self)
+            let band = try conv2d(input((r0 == 0 ? 0 : 2 * r0 - 1)..<(2 * r1)), weights: layer.weights, stride: 2,
+                                  padding: (top: r0 == 0 ? 1 : 0, left: 1, bottom: 0, right: 1), leakySlope: 0.2, as: S.self)
             precondition(band.h == r1 - r0 && band.w == ow && band.c == oc, "band \(band.shape) for rows \(r0)..<\(r1)")
             out.scalars.withUnsafeMutableBufferPointer { dst in
                 band.scalars.withUnsafeBufferPointer { src in
@@ -304,17 +304,17 @@ struct IFBlock: Sendable {
 
     /// conv0[1] and the ResConv chain (its Float32 residual path; the convolutions read `S`): the
     /// last convolution's input, at a quarter of the block's working resolution.
-    func trunk<S: ActivationScalar>(_ half: ChannelsLast<S>) -> ChannelsLast<S> {
-        var y = conv0[1](half, leakySlope: 0.2, as: Float.self)
+    func trunk<S: ActivationScalar>(_ half: ChannelsLast<S>) throws -> ChannelsLast<S> {
+        var y = try conv0[1](half, leakySlope: 0.2, as: Float.self)
         var rounded = y.converted(to: S.self)
-        for unit in convBlock { (y, rounded) = unit(y, convolving: rounded) }
+        for unit in convBlock { (y, rounded) = try unit(y, convolving: rounded) }
         return rounded
     }
 
     /// From the first convolution's output to the 13-channel output at the block's working resolution;
     /// the last convolution's interleave writes NCHW (with the PixelShuffle folded in).
-    func rest<S: ActivationScalar>(_ half: ChannelsLast<S>) -> Tensor {
-        lastConv(trunk(half), shuffle: 2)
+    func rest<S: ActivationScalar>(_ half: ChannelsLast<S>) throws -> Tensor {
+        try lastConv(trunk(half), shuffle: 2)
     }
 
     /// `rest` at downscale 1, split into flow (added to `previousFlow`), mask logit and features as
@@ -324,13 +324,13 @@ struct IFBlock: Sendable {
     /// - Parameter withFeatures: false to compute flow and mask only (`flowAndMaskConv`); the features
     ///   come back empty ([N, 0, H, W]).
     func restSplit<S: ActivationScalar>(_ half: ChannelsLast<S>, previousFlow: Tensor?, bandBytes: Int, withFeatures: Bool = true)
-        -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
-        let x = trunk(half)
+        throws -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
+        let x = try trunk(half)
         let layer = withFeatures ? lastConv : flowAndMaskConv
         let rowBytes = 4 * x.w * (withFeatures ? 13 : 5) * 4 * MemoryLayout<Float>.stride  // four phases, c·2² Float32 channels
-        return interleavedSplitBlockOutput(height: x.h, width: x.w, batch: x.n, shuffle: 2, previousFlow: previousFlow,
-                                           bandRows: max(1, bandBytes / rowBytes), withFeatures: withFeatures) { rows in
-            layer.subPixel.phases(x, rows: rows)
+        return try interleavedSplitBlockOutput(height: x.h, width: x.w, batch: x.n, shuffle: 2, previousFlow: previousFlow,
+                                               bandRows: max(1, bandBytes / rowBytes), withFeatures: withFeatures) { rows in
+            try layer.subPixel.phases(x, rows: rows)
         }
     }
 }

@@ -69,30 +69,30 @@ public struct SubPixelConvTranspose: Sendable {
     }
 
     /// `conv_transpose2d(x, w, b, stride: 2, padding: 1)`: [N, I, H, W] → [N, O, 2H, 2W].
-    public func callAsFunction(_ x: Tensor) -> Tensor { self(x.channelsLast()) }
+    public func callAsFunction(_ x: Tensor) throws -> Tensor { try self(x.channelsLast()) }
 
     /// The same from channels-last input (Float32, or bf16 for a bf16 convolution); the result is
     /// Float32 NCHW (the interleave does the transpose).
     /// - Parameter shuffle: a further `pixel_shuffle` factor applied in the same pass (RIFE's
     ///   IFBlock follows its transposed convolution with `PixelShuffle(2)`); 1 for none.
-    public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLast<S>, shuffle: Int = 1) -> Tensor {
+    public func callAsFunction<S: ActivationScalar>(_ x: ChannelsLast<S>, shuffle: Int = 1) throws -> Tensor {
         if let merged, shuffle == 1 {
-            return interleavedMergedPhases(conv2d(x, weights: merged, stride: 1, padding: (1, 1, 1, 1), as: Float.self))
+            return try interleavedMergedPhases(conv2d(x, weights: merged, stride: 1, padding: (1, 1, 1, 1), as: Float.self))
         }
-        let outputs = (0..<4).map { phase in
+        let outputs = try (0..<4).map { phase in
             let (a, b) = (phase / 2, phase % 2)
-            return conv2d(x, weights: phases[phase], stride: 1, padding: (top: 1 - a, left: 1 - b, bottom: a, right: b),
-                          as: Float.self)
+            return try conv2d(x, weights: phases[phase], stride: 1, padding: (top: 1 - a, left: 1 - b, bottom: a, right: b),
+                              as: Float.self)
         }
         return interleavedPhases(outputs, shuffle: shuffle)
     }
 
     /// The four phase outputs, channels-last Float32, before any interleave.
-    public func phases<S: ActivationScalar>(_ x: ChannelsLast<S>) -> [ChannelsLastTensor] {
-        (0..<4).map { phase in
+    public func phases<S: ActivationScalar>(_ x: ChannelsLast<S>) throws -> [ChannelsLastTensor] {
+        try (0..<4).map { phase in
             let (a, b) = (phase / 2, phase % 2)
-            return conv2d(x, weights: phases[phase], stride: 1, padding: (top: 1 - a, left: 1 - b, bottom: a, right: b),
-                          as: Float.self)
+            return try conv2d(x, weights: phases[phase], stride: 1, padding: (top: 1 - a, left: 1 - b, bottom: a, right: b),
+                              as: Float.self)
         }
     }
 
@@ -100,15 +100,15 @@ public struct SubPixelConvTranspose: Sendable {
     /// the input rows they read: phase (a, ·) output row i reads input rows i − 1 + a and i + a, so
     /// the band is a 2×2 convolution of input rows `rows.lowerBound − 1 + a ..< rows.upperBound + a`,
     /// zero-padded only where that range leaves the input. Same values as those rows of `phases(x)`.
-    public func phases<S: ActivationScalar>(_ x: ChannelsLast<S>, rows: Range<Int>) -> [ChannelsLastTensor] {
+    public func phases<S: ActivationScalar>(_ x: ChannelsLast<S>, rows: Range<Int>) throws -> [ChannelsLastTensor] {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= x.h, "phase rows \(rows) of \(x.h)")
-        if rows == 0..<x.h { return phases(x) }
-        return (0..<4).map { phase in
+        if rows == 0..<x.h { return try phases(x) }
+        return try (0..<4).map { phase in
             let (a, b) = (phase / 2, phase % 2)
             let (first, end) = (rows.lowerBound - 1 + a, rows.upperBound + a)
             let (lo, hi) = (max(0, first), min(x.h, end))
-            return conv2d(x.slicedRows(lo..<hi), weights: phases[phase], stride: 1,
-                          padding: (top: lo - first, left: 1 - b, bottom: end - hi, right: b), as: Float.self)
+            return try conv2d(x.slicedRows(lo..<hi), weights: phases[phase], stride: 1,
+                              padding: (top: lo - first, left: 1 - b, bottom: end - hi, right: b), as: Float.self)
         }
     }
 }
@@ -153,7 +153,7 @@ public func interleavedSplitBlockOutput(_ phases: [ChannelsLastTensor], shuffle 
 ///   - phases: the four phase outputs for a range of phase rows.
 public func interleavedSplitBlockOutput(height h: Int, width w: Int, batch n: Int, shuffle r: Int, previousFlow: Tensor?,
                                         bandRows: Int, withFeatures: Bool = true,
-                                        phases: (Range<Int>) -> [ChannelsLastTensor])
+                                        phases: (Range<Int>) throws -> [ChannelsLastTensor]) rethrows
     -> (flow: Tensor, maskLogit: Tensor, features: Tensor) {
     let (oh, ow) = (2 * h * r, 2 * w * r)
     if let previousFlow { precondition(previousFlow.shape == [n, 4, oh, ow], "flow \(previousFlow.shape) vs \(oh)x\(ow)") }
@@ -165,7 +165,7 @@ public func interleavedSplitBlockOutput(height h: Int, width w: Int, batch n: In
     var i0 = 0
     while i0 < h {
         let i1 = min(i0 + max(1, bandRows), h)
-        let band = phases(i0..<i1)
+        let band = try phases(i0..<i1)
         precondition(band.count == 4 && band.allSatisfy { $0.n == n && $0.h == i1 - i0 && $0.w == w },
                      "phase band \(band.map(\.shape)) for rows \(i0)..<\(i1)")
         precondition(band[0].c == channels * r * r, "block output must have \(channels) channels, got \(band[0].c / (r * r))")
