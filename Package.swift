@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Interpolation", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "Interpolation", "Checkpoint", "tween"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "Interpolation", "Checkpoint", "TweenKit", "tween"], swiftSettings: strictSettings),
         .testTarget(
             name: "TweenKitTests", dependencies: ["TweenKit", "MediaIO", "Interpolation", "TestSupport"],
             swiftSettings: strictSettings),

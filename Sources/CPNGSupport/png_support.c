@@ -23,6 +23,61 @@ static void on_error(png_structp png, png_const_charp msg) {
 
 static void on_warning(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
 
+// No ancillary chunk may make libpng allocate more than this; frames carry no metadata Tween needs.
+#define TWEEN_PNG_CHUNK_MALLOC_MAX (8u << 20)
+
+// Every ancillary chunk libpng knows, skipped unread. libpng 1.6.39 allocates *and zeroes* a buffer
+// of a text or palette chunk's declared length before reading it, whatever the chunk size limit: a
+// 41-byte file declaring a 2 GB zTXt, tEXt, iTXt or sPLT chunk cost 2 GB of memory. Skipped chunks
+// are read past in small pieces. None of them changes the decoded RGB (alpha, and so tRNS, is
+// dropped; gamma is ignored, as OpenCV and PIL ignore it).
+static void skip_ancillary_chunks(png_structp png) {
+    static const png_byte chunks[] =
+        "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0pCAL\0pHYs\0sBIT\0sCAL\0sPLT\0sRGB\0tEXt\0tIME\0tRNS\0zTXt";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, chunks, (int)(sizeof chunks / 5));
+}
+
+int tween_png_read_size(const char *path, uint32_t max_side, uint32_t *width, uint32_t *height,
+                        char *error, size_t error_size) {
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        snprintf(error, error_size, "cannot open (%s)", strerror(errno));
+        return -1;
+    }
+    unsigned char signature[8];
+    if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
+        fclose(file);
+        snprintf(error, error_size, "not a PNG file");
+        return -1;
+    }
+    struct error_context ctx = {.message = error, .size = error_size};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    if (setjmp(ctx.jump)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        return -1;
+    }
+    png_set_user_limits(png, max_side, max_side);
+    png_set_chunk_malloc_max(png, TWEEN_PNG_CHUNK_MALLOC_MAX);
+    skip_ancillary_chunks(png);
+    png_init_io(png, file);
+    png_set_sig_bytes(png, 8);
+    png_read_info(png, info);  // the chunks before the first IDAT; no pixel data is inflated
+    *width = png_get_image_width(png, info);
+    *height = png_get_image_height(png, info);
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(file);
+    return 0;
+}
+
 int tween_png_read_rgb8(const char *path, uint32_t max_side, uint32_t *width, uint32_t *height,
                         uint8_t **pixels, char *error, size_t error_size) {
     *pixels = NULL;
@@ -57,6 +112,8 @@ int tween_png_read_rgb8(const char *path, uint32_t max_side, uint32_t *width, ui
         return -1;
     }
     png_set_user_limits(png, max_side, max_side);
+    png_set_chunk_malloc_max(png, TWEEN_PNG_CHUNK_MALLOC_MAX);
+    skip_ancillary_chunks(png);
     png_init_io(png, file);
     png_set_sig_bytes(png, 8);
     png_read_info(png, info);

@@ -55,38 +55,54 @@ public enum PNG {
     /// The largest width or height accepted when reading (guards against decompression bombs).
     public static let maxSide: UInt32 = 16384
 
+    /// A PNG's width and height from its header, without inflating any pixel data (so a caller can
+    /// refuse a frame too large for its memory budget before it costs anything).
+    public static func dimensions(_ url: URL) throws -> (width: Int, height: Int) {
+        var width: UInt32 = 0, height: UInt32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        guard tween_png_read_size(url.path, maxSide, &width, &height, &message, message.count) == 0 else {
+            throw ImageError("\(url.path): \(libpngMessage(message))")
+        }
+        return (Int(width), Int(height))
+    }
+
     /// Reads a PNG as 8-bit RGB; palette, gray, 16-bit and alpha images are converted.
     public static func read(_ url: URL) throws -> RGBImage {
         var width: UInt32 = 0, height: UInt32 = 0
         var buffer: UnsafeMutablePointer<UInt8>?
         var message = [CChar](repeating: 0, count: 256)
         let status = tween_png_read_rgb8(url.path, maxSide, &width, &height, &buffer, &message, message.count)
-        guard status == 0, let buffer else {
-            throw ImageError("\(url.path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
-        }
+        guard status == 0, let buffer else { throw ImageError("\(url.path): \(libpngMessage(message))") }
         defer { free(buffer) }
         let count = Int(width) * Int(height) * 3
         guard width > 0, height > 0 else { throw ImageError("\(url.path): empty image") }
         return RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: buffer, count: count)))
     }
 
-    /// Writes `image` to `url` atomically: a temporary file beside it, renamed at the end,
-    /// so a failed write never leaves a partial file under the final name.
+    /// Writes `image` to `url` atomically (through `StagedOutput`: a staging name beside it, renamed
+    /// at the end), so a failed write never leaves a partial file under the final name.
     public static func write(_ image: RGBImage, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        let staged: StagedOutput
+        do { staged = try StagedOutput(url, kind: .file, inputs: [], force: true) } catch { throw ImageError(error.message) }
+        try encode(image, to: staged.staging, reportedAs: url)
+        do { try staged.commit() } catch { throw ImageError(error.message) }
+    }
+
+    /// Writes `image` to `path` directly, for a file that is itself a staging name (a frame inside a
+    /// staged folder): no second temporary name.
+    public static func encode(_ image: RGBImage, to path: URL, reportedAs shown: URL? = nil) throws {
         var message = [CChar](repeating: 0, count: 256)
         let status = image.pixels.withUnsafeBufferPointer { p in
-            tween_png_write_rgb8(temporary.path, UInt32(image.width), UInt32(image.height), p.baseAddress, &message, message.count)
+            tween_png_write_rgb8(path.path, UInt32(image.width), UInt32(image.height), p.baseAddress, &message, message.count)
         }
         guard status == 0 else {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ImageError("\(url.path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ImageError("\(url.path): cannot move the finished file into place (\(reason))")
+            throw ImageError("\((shown ?? path).path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
     }
+}
+
+/// libpng's message, said plainly where it is terse ("Read Error" means the file ended early).
+private func libpngMessage(_ buffer: [CChar]) -> String {
+    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return text == "Read Error" ? "truncated PNG (a chunk runs past the end of the file)" : text
 }

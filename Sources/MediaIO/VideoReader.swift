@@ -151,7 +151,8 @@ public struct PNGSequenceWriter {
     public mutating func write(_ image: RGBImage) throws {
         count += 1
         let name = String(format: "%06d.png", count)
-        do { try PNG.write(image, to: directory.appendingPathComponent(name)) } catch let e as ImageError {
+        // The folder is a staging folder (`StagedOutput`), so each frame is written in place.
+        do { try PNG.encode(image, to: directory.appendingPathComponent(name)) } catch let e as ImageError {
             throw MediaError(e.message)
         }
     }

@@ -49,6 +49,8 @@ public struct EngineSettings: Codable, Sendable, Equatable {
     public var scale: Double = 1
     /// A checkpoint; nil: the model's file in the models directory.
     public var weights: String? = nil
+    /// The most memory a job may need, in bytes (`MemoryBudget`); nil: `MemoryBudget.defaultLimit`.
+    public var maxMemory: Int? = nil
     public init() {}
 }
 

@@ -104,6 +104,15 @@ public struct PairJob {
     }
 
     private func runChecked(cancellation: JobCancellation) throws -> PairReport {
+        // The size from the headers first: a frame too large for the budget is refused before a
+        // byte of its pixel data is inflated.
+        for path in [options.first, options.second] {
+            guard FileManager.default.fileExists(atPath: path) else { throw TweenError("\(path): no such file") }
+            let size: (width: Int, height: Int)
+            do { size = try PNG.dimensions(URL(fileURLWithPath: path)) } catch let e as ImageError { throw TweenError(e.message) }
+            // In flight: both inputs and the frame being written.
+            try MemoryBudget.check(path, width: size.width, height: size.height, engine: options.engine, framesInFlight: 3)
+        }
         let imageA = try readImage(options.first), imageB = try readImage(options.second)
         guard imageA.width == imageB.width, imageA.height == imageB.height else {
             throw TweenError("\(options.first) is \(imageA.width)x\(imageA.height) but \(options.second) is \(imageB.width)x\(imageB.height); the two images must be the same size")
@@ -120,7 +129,9 @@ public struct PairJob {
                 throw e.asTweenError
             }
             staged.append(output)
-            do { try PNG.write(RGBImage(tensor: frame), to: output.staging) } catch let e as ImageError { throw TweenError(e.message) }
+            do { try PNG.encode(RGBImage(tensor: frame), to: output.staging, reportedAs: output.destination) } catch let e as ImageError {
+                throw TweenError(e.message)
+            }
             written += 1
         }
 

@@ -203,6 +203,11 @@ public struct VideoJob: Sendable {
         }
         let sourceRate = Rational(info.frameRateNumerator, info.frameRateDenominator)
         let timeline = Timeline(sourceRate: sourceRate, target: target)
+        // In flight: two source frames and the output frames of one pair.
+        let perPair = Int((timeline.outputRate.doubleValue / sourceRate.doubleValue).rounded(.up))
+        try MemoryBudget.check(input.path, width: info.width, height: info.height, engine: options.engine, framesInFlight: 2 + perPair)
+        let estimatedPeak = MemoryBudget.jobPeak(width: info.width, height: info.height, model: options.engine.model,
+                                                 scale: options.engine.scale, framesInFlight: 2 + perPair)
         let renderer = try makeRenderer(timeline: timeline, info: info)
         try cancellation.check()
 
@@ -272,6 +277,8 @@ public struct VideoJob: Sendable {
             inputDuration: Double(stats.framesIn) / sourceRate.doubleValue,
             outputDuration: Double(stats.framesOut) / timeline.outputRate.doubleValue,
             audioCopied: info.hasAudio && container != nil, subtitlesDropped: dropped)
+        summary.estimatedPeakMiB = estimatedPeak >> 20
+        summary.peakMemoryMiB = MemoryBudget.peakResidentMiB()
         if info.hasAudio && container == nil { summary.notes.append("audio is not written to a PNG directory") }
         if !dropped.isEmpty {
             summary.notes.append("\(dropped.joined(separator: ", ")) subtitles not copied (MP4/MOV take mov_text only; use .mkv)")
@@ -398,6 +405,10 @@ public struct VideoReport: Codable, Sendable {
     public var gateLine: String? = nil
     /// What a person should know (audio not written, subtitles left out, a page written).
     public var notes: [String] = []
+    /// The memory the job was budgeted (`MemoryBudget.jobPeak`) and the process's peak resident
+    /// set at the end (VmHWM; includes whatever else the process did before).
+    public var estimatedPeakMiB: Int = 0
+    public var peakMemoryMiB: Int = 0
 
     /// The summary line.
     public var text: String {

@@ -72,7 +72,7 @@ struct BenchCommand: ParsableCommand {
                                              : RIFEv425.paddedSize(height: h, width: w, scale: scale)
             for (e, engine) in engines.enumerated() {
                 print("| \(w)x\(h) | \(padded.width)x\(padded.height) | \(engine.precision.rawValue) | \(fmt(median(pair[e]))) s | "
-                      + "\(fmt(pair[e].min()!)) s | \(fmt(median(net[e]))) s | \(fmt(net[e].min()!)) s | \(peakRSSMiB()) MiB |")
+                      + "\(fmt(pair[e].min()!)) s | \(fmt(median(net[e]))) s | \(fmt(net[e].min()!)) s | \(MemoryBudget.peakResidentMiB()) MiB |")
                 // GFLOP/s of each stage's convolutions over the stage's whole time (warps and the rest included).
                 let flops = engine.flops?(padded.height, padded.width) ?? [:]
                 notes.append("\(w)x\(h) \(engine.precision.rawValue): " + stageOrder.map { label in
@@ -159,21 +159,3 @@ private func median(_ v: [Double]) -> Double {
 }
 
 private func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
-
-/// The process's peak resident set so far, in MiB.
-///
-/// Read from `VmHWM` in /proc/self/status, the high-water mark of this process's own address
-/// space. `ru_maxrss` is not used first because Linux carries it across exec: a bench started from
-/// a big parent (the PyTorch comparison script, 3 GB after a 1080p run) reported the parent's peak
-/// (measured: 1513 MiB for a 64×64 bench launched from a 1.5 GB Python process; VmHWM says 84 MiB,
-/// as when run from a shell).
-func peakRSSMiB() -> Int {
-    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kib = Int(line.dropFirst("VmHWM:".count).split(whereSeparator: \.isWhitespace).first ?? "") {
-        return kib / 1024
-    }
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) / 1024  // KiB on Linux
-}

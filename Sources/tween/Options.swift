@@ -24,6 +24,9 @@ struct EngineOptions: ParsableArguments {
     var precision: Precision?
     @Option(help: "Flow resolution: 1 = full, 0.5 for 4K, 2 for small inputs.") var scale: Double = 1
     @Option(help: "Weights file (default: the chosen model's checkpoint in the models directory).") var weights: String?
+    @Option(name: .customLong("max-memory"),
+            help: "The most memory a job may need (e.g. 8G, 512M); larger frames are refused before any work. Default: half of this machine's memory.")
+    var maxMemory: ByteCount?
 
     var settings: EngineSettings {
         var settings = EngineSettings()
@@ -32,6 +35,17 @@ struct EngineOptions: ParsableArguments {
         settings.precision = precision
         settings.scale = scale
         settings.weights = weights
+        settings.maxMemory = maxMemory?.bytes
         return settings
     }
+}
+
+/// `--max-memory`'s value: a size with a binary unit (`MemoryBudget.parse`).
+struct ByteCount: ExpressibleByArgument {
+    let bytes: Int
+    init?(argument: String) {
+        guard let bytes = MemoryBudget.parse(argument) else { return nil }
+        self.bytes = bytes
+    }
+    static var defaultCompletionKind: CompletionKind { .default }
 }

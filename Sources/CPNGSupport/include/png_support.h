@@ -11,6 +11,11 @@
 int tween_png_read_rgb8(const char *path, uint32_t max_side, uint32_t *width, uint32_t *height,
                         uint8_t **pixels, char *error, size_t error_size);
 
+/// Reads only a PNG's header (and the chunks before its first IDAT): its size, without inflating
+/// any pixel data. Returns 0 on success, -1 with a message in error on failure.
+int tween_png_read_size(const char *path, uint32_t max_side, uint32_t *width, uint32_t *height,
+                        char *error, size_t error_size);
+
 /// Writes 8-bit RGB pixels (rows top to bottom, width*3 bytes each) as a PNG file.
 /// Returns 0 on success, -1 with a message in error on failure.
 int tween_png_write_rgb8(const char *path, uint32_t width, uint32_t height, const uint8_t *pixels,
