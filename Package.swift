@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "Interpolation", targets: ["Interpolation"]),
         .library(name: "MediaIO", targets: ["MediaIO"]),
         .library(name: "Metrics", targets: ["Metrics"]),
+        // The checkpoint readers alone (Fuzz/ drives them through this product).
+        .library(name: "Checkpoint", targets: ["Checkpoint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

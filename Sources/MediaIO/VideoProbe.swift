@@ -37,7 +37,9 @@ public struct VideoInfo: Sendable, Equatable {
     public var expectedFrameCount: Int? {
         if let frameCount, frameCount > 0 { return frameCount }
         guard let duration else { return nil }
-        return Int((duration * Double(frameRateNumerator) / Double(frameRateDenominator)).rounded())
+        let frames = (duration * Double(frameRateNumerator) / Double(frameRateDenominator)).rounded()
+        // A file may claim any duration; only a count that fits is a count.
+        return frames.isFinite && frames >= 0 && frames < 1e12 ? Int(frames) : nil
     }
 
     /// Whether the frame rate varies: the average rate differs from the nominal rate by more
@@ -68,6 +70,12 @@ public enum VideoProbe {
         let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
         let status = child.wait()
         guard status == 0 else { throw MediaError("\(path): not a video ffmpeg can read (\(child.lastErrorLine))") }
+        return try parse(data, path: path)
+    }
+
+    /// Reads ffprobe's JSON report (`-print_format json -show_format -show_streams`) for `path`.
+    /// The report describes an untrusted file, so every number in it is checked before use.
+    public static func parse(_ data: Data, path: String) throws -> VideoInfo {
         let report: ProbeReport
         do { report = try JSONDecoder().decode(ProbeReport.self, from: data) } catch {
             throw MediaError("\(path): ffprobe's report could not be read (\(error))")
@@ -80,14 +88,19 @@ public enum VideoProbe {
         guard let w = video.width, let h = video.height, w > 0, h > 0 else {
             throw MediaError("\(path): the video stream has no frame size")
         }
+        guard w <= 65536, h <= 65536 else { throw MediaError("\(path): the video stream claims a \(w)x\(h) frame size") }
         guard let rate = parseRate(video.r_frame_rate) else {
             throw MediaError("\(path): the video stream has no frame rate")
         }
+        // The timeline works in exact fractions: numbers this large would overflow them.
+        guard rate.0 <= 1 << 31, rate.1 <= 1 << 31, Double(rate.0) / Double(rate.1) <= 10_000 else {
+            throw MediaError("\(path): the video stream claims an implausible frame rate (\(rate.0)/\(rate.1))")
+        }
         let average = parseRate(video.avg_frame_rate)
         var rotation = 0
-        if let r = video.side_data_list?.compactMap(\.rotation).first { rotation = Int(r) }
-        else if let r = video.tags?["rotate"].flatMap({ Int($0) }) { rotation = r }
-        rotation = ((rotation % 360) + 360) % 360
+        if let r = video.side_data_list?.compactMap(\.rotation).first, r.isFinite { rotation = Int(r.truncatingRemainder(dividingBy: 360)) }
+        else if let r = video.tags?["rotate"].flatMap({ Int($0) }) { rotation = r % 360 }
+        rotation = (rotation + 360) % 360
         let swapped = rotation == 90 || rotation == 270
         return VideoInfo(
             streamIndex: video.index ?? 0, codec: video.codec_name ?? "unknown",
@@ -95,7 +108,7 @@ public enum VideoProbe {
             frameRateNumerator: rate.0, frameRateDenominator: rate.1,
             averageFrameRateNumerator: average?.0, averageFrameRateDenominator: average?.1,
             frameCount: video.nb_frames.flatMap { Int($0) },
-            duration: video.duration.flatMap { Double($0) } ?? report.format?.duration.flatMap { Double($0) },
+            duration: (video.duration.flatMap { Double($0) } ?? report.format?.duration.flatMap { Double($0) }).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil },
             pixelFormat: video.pix_fmt ?? "unknown", rotation: rotation,
             audioCodecs: streams.filter { $0.codec_type == "audio" }.map { $0.codec_name ?? "unknown" },
             subtitleStreams: streams.filter { $0.codec_type == "subtitle" }

@@ -1,0 +1,48 @@
+import Foundation
+import MediaIO
+import Testing
+
+/// ffprobe's report describes an untrusted file: whatever numbers it claims, reading it ends in a
+/// `VideoInfo` or a `MediaError`, never a trap (each case below trapped before: `Int(Double)` of a
+/// huge rotation or frame count, and rates that overflow the timeline's exact fractions).
+@Suite("VideoProbe.parse on hostile reports")
+struct VideoProbeParseTests {
+    private func report(_ stream: String, width: Int = 64) -> Data {
+        Data(#"{"streams": [{"index": 0, "codec_type": "video", "codec_name": "h264", "width": \#(width), "height": 48, \#(stream)}], "format": {"duration": "1.0"}}"#.utf8)
+    }
+
+    @Test("a plain report reads as it says")
+    func plain() throws {
+        let info = try VideoProbe.parse(report(#""r_frame_rate": "30000/1001", "avg_frame_rate": "30000/1001", "nb_frames": "12""#), path: "x")
+        #expect(info.width == 64 && info.frameRateNumerator == 30000 && info.expectedFrameCount == 12 && !info.isVariableFrameRate)
+    }
+
+    @Test("huge or non-finite numbers are refused or ignored, never trapped on", arguments: [
+        #""r_frame_rate": "25/1", "side_data_list": [{"rotation": 1e300}]"#,
+        #""r_frame_rate": "25/1", "side_data_list": [{"rotation": -9.2e18}]"#,
+        #""r_frame_rate": "25/1", "tags": {"rotate": "-9223372036854775807"}"#,
+        #""r_frame_rate": "25/1", "duration": "1e308""#,
+        #""r_frame_rate": "25/1", "duration": "nan""#,
+        #""r_frame_rate": "25/1", "duration": "-5""#,
+    ])
+    func hostileNumbers(_ stream: String) throws {
+        let info = try VideoProbe.parse(report(stream), path: "x")
+        #expect([0, 90, 180, 270].contains(info.rotation) || (0..<360).contains(info.rotation))
+        _ = info.expectedFrameCount
+    }
+
+    @Test("implausible sizes and rates are one clear error", arguments: [
+        (#""r_frame_rate": "9223372036854775807/1""#, "implausible frame rate"),
+        (#""r_frame_rate": "0/0""#, "no frame rate"),
+    ])
+    func refused(_ stream: String, _ message: String) {
+        #expect { try VideoProbe.parse(report(stream), path: "x") } throws: { ($0 as? MediaError)?.message.contains(message) == true }
+    }
+
+    @Test("a frame size no codec makes is refused")
+    func hugeSize() {
+        #expect { try VideoProbe.parse(report(#""r_frame_rate": "25/1""#, width: 100_000), path: "x") } throws: {
+            ($0 as? MediaError)?.message.contains("100000x48 frame size") == true
+        }
+    }
+}
