@@ -80,9 +80,12 @@ public struct ReviewCollector {
 
     /// The review of a finished run: the gate's flags against the whole video, worst first.
     public func review() -> Review {
-        let flagged = gate.flaggedIndices().sorted { gate.records[$0].quality.score < gate.records[$1].quality.score }
+        let decisions = gate.finalDecisions()
+        let flagged = gate.records.indices.filter { decisions[$0].flagged }
+            .sorted { gate.records[$0].quality.score < gate.records[$1].quality.score }
         let entries = flagged.map { i in
-            Review.Entry(placement: placements[i], quality: gate.records[i].quality, action: gate.records[i].action)
+            Review.Entry(placement: placements[i], quality: gate.records[i].quality, action: gate.records[i].action,
+                         reasons: decisions[i].reasons)
         }
         return Review(mode: gate.mode, floor: gate.floor, relativeZ: gate.relativeZ,
                       catastrophicDisagreement: gate.catastrophicDisagreement, generated: gate.records.count,
@@ -118,6 +121,8 @@ public struct Review: Sendable {
         public var placement: ReviewCollector.Placement
         public var quality: FrameQuality
         public var action: GateAction
+        /// Why it was flagged, in words and numbers (`GateDecision.reasons`, judged on the whole video).
+        public var reasons: [String]
     }
 
     public var mode: QualityMode
@@ -157,7 +162,7 @@ public struct Review: Sendable {
                     sourceFrame: e.placement.sourceFrame, t: e.placement.t, score: e.quality.score,
                     predictedLPIPS: e.quality.predictedLPIPS, disagreementP99: e.quality.parts.disagreement,
                     disagreementMedian: e.quality.parts.wholesaleDisagreement, sharpness: e.quality.parts.sharpness,
-                    flowAsymmetry: e.quality.parts.flowAsymmetry, action: e.action.rawValue,
+                    flowAsymmetry: e.quality.parts.flowAsymmetry, action: e.action.rawValue, reasons: e.reasons,
                     thumbnails: thumbnails[e.placement.frame])
             })
     }
@@ -188,6 +193,7 @@ public struct Review: Sendable {
             page.add("<p>disagreement p99 \(String(format: "%.3f", q.parts.disagreement)), median \(String(format: "%.3f", q.parts.wholesaleDisagreement));"
                 + " sharpness \(String(format: "%.2f", q.parts.sharpness)); flow asymmetry \(String(format: "%.2f", q.parts.flowAsymmetry)) px;"
                 + " predicted LPIPS \(String(format: "%.3f", q.predictedLPIPS))</p>\n")
+            page.add("<p>Flagged: " + e.reasons.map(escape).joined(separator: "; ") + ".</p>\n")
             if let pictures = pictures[p.frame] {
                 var names: [String: String] = [:]
                 let all: [(String, RGBImage?, String)] = [
@@ -224,6 +230,8 @@ public struct ReviewReport: Codable, Sendable, Equatable {
         public var flowAsymmetry: Float
         /// kept, reversed or held-source.
         public var action: String
+        /// Why it was flagged, in words and numbers.
+        public var reasons: [String]
         /// output, warped0, warped1, disagreement: PNG paths relative to the review page.
         public var thumbnails: [String: String]?
     }

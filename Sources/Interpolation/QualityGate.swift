@@ -265,16 +265,40 @@ public enum GateAction: String, Sendable, Codable {
     case heldSource = "held-source"
 }
 
+/// The gate's verdict on one frame, apart from the pixels: what it did, whether a person should
+/// look, and why, in words and numbers. `Codable`, so reports, a service's store and a review page
+/// carry it as it was made.
+public struct GateDecision: Sendable, Codable, Equatable {
+    public var action: GateAction
+    public var flagged: Bool
+    /// One sentence per rule that fired (held, below the floor, an outlier, re-run); empty for a
+    /// frame that was kept unflagged.
+    public var reasons: [String]
+
+    public init(action: GateAction = .kept, flagged: Bool = false, reasons: [String] = []) {
+        self.action = action
+        self.flagged = flagged
+        self.reasons = reasons
+    }
+}
+
 /// A frame through the gate: what to write, its quality and what was done.
 public struct GatedFrame: Sendable {
     /// The frame to write, [1, 3, H, W].
     public var image: Tensor
     /// The quality of the network frame that was kept (for `.heldSource`, of the rejected one).
     public var quality: FrameQuality
-    public var action: GateAction
-    /// Flagged when it was made: below the floor, or an outlier among the frames so far.
-    /// `QualityGate.flaggedIndices()` gives the final, whole-video decision.
-    public var flagged: Bool
+    /// What was done and why. Flagged as judged when it was made (below the floor, or an outlier
+    /// among the frames so far); `QualityGate.finalDecisions()` judges against the whole video.
+    public var decision: GateDecision
+    public var action: GateAction {
+        get { decision.action }
+        set { decision.action = newValue }
+    }
+    public var flagged: Bool {
+        get { decision.flagged }
+        set { decision.flagged = newValue }
+    }
     /// The network's two warped candidates, for review pictures (padded size; the frame is the
     /// top-left corner); nil unless the gate `keepsCandidates` (they are two full frames each).
     public var candidates: (warped0: Tensor, warped1: Tensor)?
@@ -283,15 +307,20 @@ public struct GatedFrame: Sendable {
     /// Network runs it took: 1, or 2 when advanced mode re-ran it.
     public var networkPasses: Int
 
-    public init(image: Tensor, quality: FrameQuality, action: GateAction, flagged: Bool,
+    public init(image: Tensor, quality: FrameQuality, decision: GateDecision,
                 candidates: (warped0: Tensor, warped1: Tensor)? = nil, gateSeconds: Double = 0, networkPasses: Int = 1) {
         self.networkPasses = networkPasses
         self.image = image
         self.quality = quality
-        self.action = action
-        self.flagged = flagged
+        self.decision = decision
         self.candidates = candidates
         self.gateSeconds = gateSeconds
+    }
+
+    public init(image: Tensor, quality: FrameQuality, action: GateAction, flagged: Bool,
+                candidates: (warped0: Tensor, warped1: Tensor)? = nil, gateSeconds: Double = 0, networkPasses: Int = 1) {
+        self.init(image: image, quality: quality, decision: GateDecision(action: action, flagged: flagged),
+                  candidates: candidates, gateSeconds: gateSeconds, networkPasses: networkPasses)
     }
 }
 
@@ -363,30 +392,32 @@ public struct QualityGate: Sendable {
         var gateNanoseconds: UInt64 = 0
         func lap() { let now = DispatchTime.now().uptimeNanoseconds; gateNanoseconds += now - clock; clock = now }
         var quality = measured(result, backward: backward)
-        var action = GateAction.kept
-        var flagged = isFlagged(quality)
+        var decision = decide(quality)
         var passes = 1
         lap()
-        if quality.parts.wholesaleDisagreement >= catastrophicDisagreement {
-            action = .heldSource
-            flagged = true
-        } else if flagged && mode == .advanced {
+        if decision.flagged && decision.action != .heldSource && mode == .advanced {
+            // The one place frames are re-run: the other direction, kept only if it scores better.
             let other = try run(backward: !backward)
             passes += 1
             clock = DispatchTime.now().uptimeNanoseconds
             let second = measured(other, backward: !backward)
             if second.score > quality.score {
-                (result, quality, action, backward) = (other, second, .reversed, !backward)
-                flagged = isFlagged(quality)
+                let first = quality.score
+                (result, quality, backward) = (other, second, !backward)
+                decision = decide(quality)
+                decision.action = .reversed
+                decision.reasons.append(String(format: "advanced mode re-ran it time-reversed: score %.3f instead of %.3f, kept", second.score, first))
+            } else {
+                decision.reasons.append(String(format: "advanced mode re-ran it time-reversed: score %.3f, not better, discarded", second.score))
             }
             lap()
         }
-        let image = action == .heldSource ? (t < 0.5 ? a.image : b.image) : result.frame
-        add(quality, action: action, t: t)
+        let image = decision.action == .heldSource ? (t < 0.5 ? a.image : b.image) : result.frame
+        add(quality, action: decision.action, t: t)
         // Candidates in A, B order whichever way the network ran.
         let net = result.network
         let (fromA, fromB) = backward ? (net.warped1, net.warped0) : (net.warped0, net.warped1)
-        return GatedFrame(image: image, quality: quality, action: action, flagged: flagged,
+        return GatedFrame(image: image, quality: quality, decision: decision,
                           candidates: keepsCandidates ? (fromA, fromB) : nil,
                           gateSeconds: Double(gateNanoseconds) / 1e9, networkPasses: passes)
     }
@@ -394,18 +425,64 @@ public struct QualityGate: Sendable {
     /// Whether `quality` is flagged now: below the floor, or an outlier against the frames so far.
     public func isFlagged(_ quality: FrameQuality) -> Bool { isFlagged(quality, against: statistics) }
 
+    /// The decision for a frame of this quality now (pure: the frames so far set the relative test).
+    public func decide(_ quality: FrameQuality) -> GateDecision { decide(quality, against: statistics) }
+
+    /// Every logged frame's decision against the whole video (the relative test with all frames'
+    /// statistics, once there are `minimumHistory`), in log order; advanced mode's re-run reasons
+    /// are not repeated here, the action says it.
+    public func finalDecisions() -> [GateDecision] {
+        let whole = sortedPredictions.count >= minimumHistory ? QualityGate.robustStatistics(sortedPredictions) : nil
+        return records.map { record in
+            var decision = decide(record.quality, against: whole)
+            if record.action == .reversed { decision.action = .reversed }
+            return decision
+        }
+    }
+
+    private func decide(_ quality: FrameQuality, against statistics: (median: Float, spread: Float)?) -> GateDecision {
+        var decision = GateDecision()
+        let p = quality.parts
+        if p.wholesaleDisagreement >= catastrophicDisagreement {
+            decision.action = .heldSource
+            decision.flagged = true
+            decision.reasons.append(String(format: "held: the warped candidates disagree almost everywhere (median %.3f ≥ %.2f: a cut or a flash?), so the nearer source frame was written",
+                                           p.wholesaleDisagreement, catastrophicDisagreement))
+            return decision
+        }
+        decision.reasons = scoreReasons(quality, against: statistics)
+        decision.flagged = !decision.reasons.isEmpty
+        return decision
+    }
+
+    /// The two flagging rules, each as a reason when it fires: below the floor, or a non-negligible
+    /// outlier against `statistics` (the relative test, when on and statistics are known).
+    private func scoreReasons(_ quality: FrameQuality, against statistics: (median: Float, spread: Float)?) -> [String] {
+        var reasons: [String] = []
+        if quality.score < floor {
+            reasons.append(String(format: "score %.3f below the %@ floor %.2f (predicted LPIPS %.3f)",
+                                  quality.score, mode.rawValue, floor, quality.predictedLPIPS))
+        }
+        if let relativeZ, let statistics, quality.predictedLPIPS >= relativeMinimumLPIPS {
+            let z = (quality.predictedLPIPS - statistics.median) / statistics.spread
+            if z > relativeZ {
+                reasons.append(String(format: "an outlier in this video: predicted LPIPS %.3f against a median of %.3f (robust z %.1f > %.1f)",
+                                      quality.predictedLPIPS, statistics.median, z, relativeZ))
+            }
+        }
+        return reasons
+    }
+
     /// Indices (into `records`) of the frames flagged against the whole video: held, below the
     /// floor, or a relative outlier among all frames (when there are at least `minimumHistory`).
     public func flaggedIndices() -> [Int] {
-        let whole = sortedPredictions.count >= minimumHistory ? QualityGate.robustStatistics(sortedPredictions) : nil
-        return records.indices.filter { records[$0].action == .heldSource || isFlagged(records[$0].quality, against: whole) }
+        let decisions = finalDecisions()
+        return records.indices.filter { records[$0].action == .heldSource || decisions[$0].flagged }
     }
 
     /// Below the floor, or (with the relative test on and statistics known) a non-negligible outlier.
     private func isFlagged(_ quality: FrameQuality, against statistics: (median: Float, spread: Float)?) -> Bool {
-        if quality.score < floor { return true }
-        guard let relativeZ, let statistics, quality.predictedLPIPS >= relativeMinimumLPIPS else { return false }
-        return (quality.predictedLPIPS - statistics.median) / statistics.spread > relativeZ
+        !scoreReasons(quality, against: statistics).isEmpty
     }
 
     /// Forgets every frame seen, keeping the settings.

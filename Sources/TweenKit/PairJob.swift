@@ -171,23 +171,18 @@ public struct PairJob {
                           text: "wrote \(paths.joined(separator: ", ")) (\(imageA.width)x\(imageA.height), \(detail))")
     }
 
-    /// One line per gated frame: its score and parts, and what the gate did.
+    /// One line per gated frame: its score and parts, then what the gate decided and why.
     static func verdict(_ out: GatedFrame, gate: QualityGate, t: Double) -> String {
         let p = out.quality.parts
         var line = String(format: "t = %.4g: score %.3f (disagreement p99 %.3f, sharpness %.2f, flow asymmetry %.2f px)",
                           t, out.quality.score, p.disagreement, p.sharpness, p.flowAsymmetry)
-        switch out.action {
-        case .heldSource:
-            line += String(format: "; HELD: the warped candidates disagree almost everywhere (median %.3f ≥ %.2f: a cut or a flash?), so the nearer input was written",
-                           p.wholesaleDisagreement, gate.catastrophicDisagreement)
-        case .reversed:
-            line += "; the time-reversed run scored better and was kept"
-        case .kept:
-            break
+        let decision = out.decision
+        if decision.action == .heldSource {
+            line += "; HELD"
+        } else if decision.flagged {
+            line += "; FLAGGED, check it"
         }
-        if out.flagged && out.action != .heldSource {
-            line += String(format: "; FLAGGED: below the %@ floor %.2f, check it", gate.mode.rawValue, gate.floor)
-        }
+        if !decision.reasons.isEmpty { line += ": " + decision.reasons.joined(separator: "; ") }
         return line
     }
 }

@@ -49,6 +49,10 @@ func reviewOfAVideo() throws {
     #expect(report.frames.count == 3 && report.generated == 40 && report.flagged == 3)
     #expect(report.frames.contains { $0.time == "0:00.250" && $0.thumbnails?["output"] == "review_files/000015_output.png" })
     #expect(report.frames.first { $0.frame == 63 }?.action == "held-source")
+    // No frame is flagged without its reason, in the JSON and on the page.
+    #expect(report.frames.allSatisfy { !$0.reasons.isEmpty }, "\(report.frames.map(\.reasons))")
+    #expect(report.frames.first { $0.frame == 63 }?.reasons.first?.hasPrefix("held:") == true)
+    #expect(html.components(separatedBy: "<p>Flagged: ").count - 1 == report.frames.count)
     let decoded = try JSONDecoder().decode(ReviewReport.self, from: JSONEncoder().encode(report))
     #expect(decoded == report)
     #expect(review.line.contains("3 of 40 generated frames flagged"))

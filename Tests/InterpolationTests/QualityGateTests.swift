@@ -261,3 +261,33 @@ struct QualityGateNetworkTests {
         #expect(production.records.allSatisfy { $0.action == .kept })
     }
 }
+
+@Suite("Quality gate: decisions and their reasons")
+struct GateDecisionTests {
+    private func quality(disagreement: Float = 0.05, wholesale: Float = 0.01, sharpness: Float = 1, asymmetry: Float = 0.1) -> FrameQuality {
+        FrameQuality(GateParts(disagreement: disagreement, wholesaleDisagreement: wholesale, sharpness: sharpness, flowAsymmetry: asymmetry))
+    }
+
+    @Test("every flag and every hold carries its reason in words and numbers; a clean frame has none")
+    func reasons() throws {
+        var gate = QualityGate(mode: .production)
+        let clean = gate.decide(quality())
+        #expect(!clean.flagged && clean.action == .kept && clean.reasons.isEmpty)
+        let blurred = gate.decide(quality(disagreement: 0.6, sharpness: 0.3, asymmetry: 4))
+        #expect(blurred.flagged && blurred.reasons.count == 1)
+        #expect(blurred.reasons[0].contains("below the production floor 0.85"), "\(blurred.reasons)")
+        let cut = gate.decide(quality(wholesale: 0.2))
+        #expect(cut.flagged && cut.action == .heldSource && cut.reasons[0].hasPrefix("held:") && cut.reasons[0].contains("0.200"))
+        // The relative test: an outlier among this video's own frames, with its z-score.
+        for _ in 0..<40 { gate.add(quality(), action: .kept, t: 0.5) }
+        let outlier = gate.decide(quality(disagreement: 0.2, asymmetry: 1.5))
+        #expect(outlier.flagged && outlier.reasons.contains { $0.contains("outlier") && $0.contains("robust z") }, "\(outlier)")
+        // Decisions survive JSON (a service stores them).
+        #expect(try JSONDecoder().decode(GateDecision.self, from: JSONEncoder().encode(outlier)) == outlier)
+        // The whole-video decisions flag exactly what flaggedIndices() lists, each with a reason.
+        gate.add(quality(disagreement: 0.2, asymmetry: 1.5), action: .kept, t: 0.5)
+        let final = gate.finalDecisions()
+        #expect(final.indices.filter { final[$0].flagged } == gate.flaggedIndices())
+        #expect(final.allSatisfy { $0.flagged == !$0.reasons.isEmpty })
+    }
+}
