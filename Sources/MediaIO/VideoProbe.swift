@@ -42,9 +42,17 @@ public struct VideoInfo: Sendable, Equatable {
         return frames.isFinite && frames >= 0 && frames < 1e12 ? Int(frames) : nil
     }
 
-    /// Whether the frame rate varies: the average rate differs from the nominal rate by more
-    /// than 0.5 %. (Constant-rate files agree to rounding of the container's duration.)
+    /// The shortest and longest time between consecutive frames (seconds, presentation order)
+    /// among the first frames of the stream (`VideoProbe.timestampSample`), when ffprobe lists them.
+    public var frameDurations: ClosedRange<Double>? = nil
+
+    /// Whether the frame rate varies: the average rate differs from the nominal rate by more than
+    /// 0.5 %, or the frames' own timestamps are uneven (the longest gap over 1.5× the shortest).
+    /// The timestamps matter because Matroska files report the nominal rate as the average too
+    /// (a 12 → 30 fps concatenation read as constant, and came out 3.5 s long from 2.0 s); a
+    /// timebase's rounding (33 and 34 ms at 29.97 fps) stays far below 1.5×.
     public var isVariableFrameRate: Bool {
+        if let durations = frameDurations, durations.lowerBound > 0, durations.upperBound > 1.5 * durations.lowerBound { return true }
         guard let n = averageFrameRateNumerator, let d = averageFrameRateDenominator, n > 0, d > 0 else { return false }
         let nominal = Double(frameRateNumerator) / Double(frameRateDenominator)
         let average = Double(n) / Double(d)
@@ -70,7 +78,34 @@ public enum VideoProbe {
         let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
         let status = child.wait()
         guard status == 0 else { throw MediaError("\(path): not a video ffmpeg can read (\(child.lastErrorLine))") }
-        return try parse(data, path: path)
+        var info = try parse(data, path: path)
+        info.frameDurations = frameDurations(path, stream: info.streamIndex)
+        return info
+    }
+
+    /// How many packets' timestamps are read to judge the rate (a second ffprobe pass, ~10 s of video).
+    public static let timestampSample = 300
+
+    /// The range of gaps between consecutive presentation timestamps of the first
+    /// `timestampSample` packets of stream `stream`; nil when ffprobe gives fewer than 3.
+    static func frameDurations(_ path: String, stream: Int) -> ClosedRange<Double>? {
+        guard let child = try? ChildProcess(tool: "ffprobe", arguments: [
+            "-v", "error", "-select_streams", "\(stream)", "-show_entries", "packet=pts_time",
+            "-read_intervals", "%+#\(timestampSample)", "-of", "csv=p=0", "--", path,
+        ], input: false, output: true) else { return nil }
+        let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
+        guard child.wait() == 0 else { return nil }
+        return frameDurations(fromPacketTimes: String(decoding: data, as: UTF8.self))
+    }
+
+    /// The gaps' range from ffprobe's `pts_time` lines (any order; N/A and junk skipped).
+    public static func frameDurations(fromPacketTimes text: String) -> ClosedRange<Double>? {
+        let times = text.split(whereSeparator: \.isNewline)
+            .compactMap { Double($0.split(separator: ",").first ?? "") }.filter(\.isFinite).sorted()
+        guard times.count >= 3 else { return nil }
+        let gaps = zip(times.dropFirst(), times).map { $0 - $1 }.filter { $0 > 0 }
+        guard let shortest = gaps.min(), let longest = gaps.max() else { return nil }
+        return shortest...longest
     }
 
     /// Reads ffprobe's JSON report (`-print_format json -show_format -show_streams`) for `path`.

@@ -194,8 +194,12 @@ public struct VideoJob: Sendable {
         let info: VideoInfo
         do { info = try VideoProbe.probe(input) } catch let e as MediaError { throw TweenError(e.message) }
         if info.isVariableFrameRate {
-            throw TweenError("\(input.path): variable frame rate (nominal \(info.frameRateNumerator)/\(info.frameRateDenominator) fps, "
-                + "average \(info.averageFrameRateNumerator!)/\(info.averageFrameRateDenominator!)); convert it to a constant rate first, "
+            var evidence = "nominal \(info.frameRateNumerator)/\(info.frameRateDenominator) fps"
+            if let n = info.averageFrameRateNumerator, let d = info.averageFrameRateDenominator { evidence += ", average \(n)/\(d)" }
+            if let gaps = info.frameDurations {
+                evidence += String(format: ", frames %.1f to %.1f ms apart", gaps.lowerBound * 1000, gaps.upperBound * 1000)
+            }
+            throw TweenError("\(input.path): variable frame rate (\(evidence)); convert it to a constant rate first, "
                 + "e.g. ffmpeg -i IN -fps_mode cfr -r RATE OUT")
         }
         if let n = info.frameCount, n == 1 {

@@ -171,6 +171,15 @@ struct VideoCommandTests {
         try MediaTools.make(vfr, ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=30", "-frames:v", "20",
                                   "-vf", "select='lt(mod(n,10),5)'", "-fps_mode", "vfr", "-c:v", "libx264"])
         expectCleanFailure(try runTween(["video", vfr.path, "-o", out, "--multi", "2"]), mentions: "variable frame rate", directory: dir)
+        // Matroska reports the nominal rate as the average too: 1 s at 12 fps then 1 s at 30 fps read as
+        // constant and came out 3.5 s long from 2.0 s. The timestamps give it away.
+        let mixed = inputs.appendingPathComponent("mixed.mkv")
+        try MediaTools.make(mixed, ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=12:duration=1", "-f", "lavfi",
+                                    "-i", "testsrc=size=64x48:rate=30:duration=1", "-filter_complex", "[0][1]concat=n=2:v=1",
+                                    "-fps_mode", "vfr", "-c:v", "libx264"])
+        let mixedInfo = try VideoProbe.probe(mixed)
+        #expect(mixedInfo.frameDurations.map { $0.upperBound > 2 * $0.lowerBound } == true, "\(String(describing: mixedInfo.frameDurations))")
+        expectCleanFailure(try runTween(["video", mixed.path, "-o", out, "--multi", "2"]), mentions: "frames 33.", directory: dir)
 
         // A transport stream with garbage in the middle: decoding fails after some frames were written.
         let corrupt = inputs.appendingPathComponent("corrupt.ts")

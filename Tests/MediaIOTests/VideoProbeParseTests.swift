@@ -46,3 +46,23 @@ struct VideoProbeParseTests {
         }
     }
 }
+
+@Suite("variable frame rate from timestamps")
+struct FrameDurationTests {
+    @Test("gaps from ffprobe's packet times, in any order; N/A skipped")
+    func gaps() throws {
+        let range = try #require(VideoProbe.frameDurations(fromPacketTimes: "0.100\n0.000\nN/A\n0.033\n0.067\n0.183,\n"))
+        #expect(abs(range.lowerBound - 0.033) < 1e-9 && abs(range.upperBound - 0.083) < 1e-9)
+        #expect(VideoProbe.frameDurations(fromPacketTimes: "0.0\n0.04\n") == nil)
+    }
+
+    @Test("timebase rounding (33/34 ms) is constant; 12 → 30 fps is variable, whatever the average says")
+    func judged() {
+        let json = #"{"streams": [{"codec_type": "video", "width": 64, "height": 48, "r_frame_rate": "30000/1001", "avg_frame_rate": "30000/1001"}], "format": {"format_name": "matroska,webm"}}"#
+        guard var info = try? VideoProbe.parse(Data(json.utf8), path: "x") else { Issue.record("did not parse"); return }
+        info.frameDurations = 0.033...0.034
+        #expect(!info.isVariableFrameRate)
+        info.frameDurations = 0.033...0.083
+        #expect(info.isVariableFrameRate)
+    }
+}
