@@ -22,6 +22,9 @@ do {
     var command = try Tween.parseAsRoot()
     try command.run()
 } catch let error as TweenError {
+    // Ctrl-C reaches the ffmpeg children too (one process group), so a pipe can break a moment
+    // before our own handler runs; then the failure is the interruption (it exits 130 itself).
+    Interruption.settle()
     Terminal.clearLine()
     FileHandle.standardError.write(Data("tween: error: \(error.message)\n".utf8))
     exit(1)
@@ -43,12 +46,23 @@ do {
 /// ordinary calls while the main thread may be deep inside the network.
 enum Interruption {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    /// Set by the handler as it starts; it ends the process, so a caller that sees it set just waits.
+    nonisolated(unsafe) private static var received: sig_atomic_t = 0
+
+    /// Before reporting a failure: gives a signal that is on its way 50 ms to arrive, and never
+    /// returns once one has (the handler exits with 128 + signal). Issue 19 measured 4 of 24 Ctrl-Cs
+    /// ending as "encoding failed: no message" without it.
+    static func settle() {
+        usleep(50_000)
+        while received != 0 { usleep(10_000) }
+    }
 
     static func install() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
+                received = 1
                 FFmpeg.terminateAll()
                 StagedOutput.discardAll()
                 Terminal.clearLine()
