@@ -46,6 +46,17 @@ public struct VideoInfo: Sendable, Equatable {
     /// among the first frames of the stream (`VideoProbe.timestampSample`), when ffprobe lists them.
     public var frameDurations: ClosedRange<Double>? = nil
 
+    /// When the frames are evenly spaced at the nominal rate except for holes a whole number of
+    /// frames long (lost packets, dropped frames): the longest hole in frames. Nil otherwise.
+    public var missingFramePeriods: Int? {
+        guard let durations = frameDurations, durations.lowerBound > 0 else { return nil }
+        let period = Double(frameRateDenominator) / Double(frameRateNumerator)
+        guard abs(durations.lowerBound - period) < 0.02 * period else { return nil }
+        let ratio = durations.upperBound / durations.lowerBound
+        guard ratio >= 1.5, ratio < 1e6, abs(ratio - ratio.rounded()) < 0.02 * ratio.rounded() else { return nil }
+        return Int(ratio.rounded())
+    }
+
     /// Whether the frame rate varies: the average rate differs from the nominal rate by more than
     /// 0.5 %, or the frames' own timestamps are uneven (the longest gap over 1.5× the shortest).
     /// The timestamps matter because Matroska files report the nominal rate as the average too

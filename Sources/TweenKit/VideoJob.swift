@@ -199,6 +199,13 @@ public struct VideoJob: Sendable {
             if let gaps = info.frameDurations {
                 evidence += String(format: ", frames %.1f to %.1f ms apart", gaps.lowerBound * 1000, gaps.upperBound * 1000)
             }
+            if let periods = info.missingFramePeriods {
+                // Even frames with holes a whole number of frames long: packets were lost (a damaged
+                // transport stream) or frames dropped, not a rate that varies.
+                throw TweenError("\(input.path): variable frame rate: frames are missing (\(evidence): gaps of up to "
+                    + "\(periods) frames, dropped or lost to damage); re-encode it at a constant rate first, "
+                    + "e.g. ffmpeg -i IN -fps_mode cfr -r RATE OUT")
+            }
             throw TweenError("\(input.path): variable frame rate (\(evidence)); convert it to a constant rate first, "
                 + "e.g. ffmpeg -i IN -fps_mode cfr -r RATE OUT")
         }

@@ -181,14 +181,19 @@ struct VideoCommandTests {
         #expect(mixedInfo.frameDurations.map { $0.upperBound > 2 * $0.lowerBound } == true, "\(String(describing: mixedInfo.frameDurations))")
         expectCleanFailure(try runTween(["video", mixed.path, "-o", out, "--multi", "2"]), mentions: "frames 33.", directory: dir)
 
-        // A transport stream with garbage in the middle: decoding fails after some frames were written.
-        let corrupt = inputs.appendingPathComponent("corrupt.ts")
-        try Clips.withCut(corrupt, each: 25, extraArguments: ["-f", "mpegts"])
-        var bytes = try Data(contentsOf: corrupt)
-        var rng = SeededGenerator(seed: 11)
-        let start = bytes.count * 2 / 5
-        for i in start..<start + bytes.count / 7 { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
-        try bytes.write(to: corrupt)
+        // The same garbage in a transport stream destroys packets and their timestamps: frames are
+        // missing, said at the probe, before any work.
+        let lossy = inputs.appendingPathComponent("lossy.ts")
+        try Clips.withCut(lossy, each: 25, extraArguments: ["-f", "mpegts"])
+        try scramble(lossy)
+        expectCleanFailure(try runTween(["video", lossy.path, "-o", out, "--multi", "2"]), mentions: "frames are missing", directory: dir)
+
+        // An MP4 with garbage in the middle of its media data: the index (and so the timestamps the
+        // probe reads) is intact, decoding fails after some frames were written. (Garbage in a
+        // transport stream destroys packets and their timestamps: that is refused at the probe.)
+        let corrupt = inputs.appendingPathComponent("corrupt.mp4")
+        try Clips.withCut(corrupt, each: 25)
+        try scramble(corrupt)
         let r = try runTween(["video", corrupt.path, "-o", out, "--multi", "2"])
         expectCleanFailure(r, mentions: "decoding failed after frame", directory: dir)
 
@@ -285,4 +290,13 @@ private func startTween(_ arguments: [String]) throws -> Process {
     process.standardError = FileHandle.nullDevice
     try process.run()
     return process
+}
+
+/// Overwrites a seventh of the file from 40 % of the way in with seeded random bytes.
+private func scramble(_ url: URL) throws {
+    var bytes = try Data(contentsOf: url)
+    var rng = SeededGenerator(seed: 11)
+    let start = bytes.count * 2 / 5
+    for i in start..<start + bytes.count / 7 { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+    try bytes.write(to: url)
 }

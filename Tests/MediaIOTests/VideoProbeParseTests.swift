@@ -64,5 +64,18 @@ struct FrameDurationTests {
         #expect(!info.isVariableFrameRate)
         info.frameDurations = 0.033...0.083
         #expect(info.isVariableFrameRate)
+        #expect(info.missingFramePeriods == nil, "2.5 frame periods is not a hole of whole frames")
+    }
+
+    @Test("holes of whole frames at the nominal rate are missing frames; a different base rate is not")
+    func missing() {
+        let json = #"{"streams": [{"codec_type": "video", "width": 64, "height": 48, "r_frame_rate": "25/1", "avg_frame_rate": "25/1"}], "format": {"format_name": "mpegts"}}"#
+        guard var info = try? VideoProbe.parse(Data(json.utf8), path: "x") else { Issue.record("did not parse"); return }
+        info.frameDurations = 0.04...0.24
+        #expect(info.isVariableFrameRate && info.missingFramePeriods == 6)
+        info.frameDurations = 0.04...0.0401
+        #expect(info.missingFramePeriods == nil)
+        info.frameDurations = 0.02...0.08  // frames at 50 fps somewhere: not the nominal period
+        #expect(info.missingFramePeriods == nil)
     }
 }
