@@ -176,6 +176,15 @@ public struct BisectionRenderer: PairRenderer {
     /// multiples of 1/q: all dyadic when q is a power of two (within `maxDepth`), and otherwise the
     /// very first output frame after t = 0, at t = frac(p / q), already is not.
     public static func firstUnsupportedTime(in timeline: Timeline) -> Rational? {
+        if let times = timeline.sourceTimes {
+            // Timestamps place each frame on its own: check every output frame's t.
+            for k in 0..<timeline.outputFrameCount(sourceFrames: times.count) {
+                let t = timeline.position(k).fractionalPart
+                let q = t.denominator
+                if q & (q - 1) != 0 || q > 1 << MidpointInterpolator.maxDepth { return t }
+            }
+            return nil
+        }
         let r = timeline.sourceRate / timeline.outputRate
         let q = r.denominator
         if q & (q - 1) == 0, q <= 1 << MidpointInterpolator.maxDepth { return nil }

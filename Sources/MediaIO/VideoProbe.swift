@@ -25,6 +25,36 @@ public struct VideoInfo: Sendable, Equatable {
     /// Subtitle streams: (index in the file, codec name).
     public var subtitleStreams: [SubtitleStream]
     public var formatName: String
+    /// The colour description (tags as the file states them; the conversion rule in `VideoColor`).
+    public var color = VideoColor()
+    /// Bits per colour component of the decoded stream (`bits_per_raw_sample`, else from the pixel
+    /// format's name: `…10le` is 10), 8 when nothing says otherwise.
+    public var bitDepth = 8
+    /// Pixel shape, width:height, when not square (anamorphic DVD and broadcast video: 720×480 at
+    /// 32:27 is shown 16:9); after rotation, as the frames are decoded.
+    public var sampleAspectRatio: SampleAspectRatio? = nil
+    /// The stream's time base (seconds per timestamp unit) as numerator/denominator, e.g. 1/90000.
+    public var timeBase: TimeBase? = nil
+    /// Seconds from the start of the file (where its audio starts, typically) to the video's first
+    /// frame: B-frame delays and edits leave 20–100 ms. The output's video starts as late, so the
+    /// audio copied beside it stays in sync.
+    public var videoStartOffset: Double = 0
+
+    public struct TimeBase: Sendable, Equatable {
+        public var numerator: Int
+        public var denominator: Int
+    }
+
+
+    public struct SampleAspectRatio: Sendable, Equatable, Codable {
+        public var width: Int
+        public var height: Int
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+        }
+        public var description: String { "\(width):\(height)" }
+    }
 
     public struct SubtitleStream: Sendable, Equatable {
         public var index: Int
@@ -109,6 +139,37 @@ public enum VideoProbe {
         return frameDurations(fromPacketTimes: String(decoding: data, as: UTF8.self))
     }
 
+    /// Every decoded frame's presentation timestamp, in `info.timeBase` units, in the order the
+    /// decoder gives the frames (the order `VideoReader` reads them). A whole decoding pass, so
+    /// only run for variable-rate sources. Throws when a frame has no timestamp or the times do
+    /// not increase (the frames could not be placed in time).
+    public static func frameTimestamps(_ url: URL, info: VideoInfo) throws -> [Int] {
+        let child = try ChildProcess(tool: "ffprobe", arguments: [
+            "-v", "error", "-select_streams", "\(info.streamIndex)", "-show_entries", "frame=best_effort_timestamp",
+            "-of", "csv=p=0", "--", url.path,
+        ], input: false, output: true)
+        let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
+        guard child.wait() == 0 else { throw MediaError("\(url.path): reading the frames' timestamps failed (\(child.lastErrorLine))") }
+        return try timestamps(fromFrameList: String(decoding: data, as: UTF8.self), path: url.path)
+    }
+
+    /// Parses ffprobe's `best_effort_timestamp` lines (one per frame), checking that they increase.
+    public static func timestamps(fromFrameList text: String, path: String) throws -> [Int] {
+        var times: [Int] = []
+        for (i, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+            let field = line.split(separator: ",", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard let time = Int(field.trimmingCharacters(in: .whitespaces)) else {
+                throw MediaError("\(path): frame \(i) has no timestamp (\(field.isEmpty ? "empty" : field)); it cannot be placed in time")
+            }
+            if let previous = times.last, time <= previous {
+                throw MediaError("\(path): frame \(i)'s timestamp \(time) does not follow frame \(i - 1)'s (\(previous)); "
+                                 + "frames out of order or repeated cannot be placed in time")
+            }
+            times.append(time)
+        }
+        return times
+    }
+
     /// The gaps' range from ffprobe's `pts_time` lines (any order; N/A and junk skipped).
     public static func frameDurations(fromPacketTimes text: String) -> ClosedRange<Double>? {
         let times = text.split(whereSeparator: \.isNewline)
@@ -148,18 +209,38 @@ public enum VideoProbe {
         else if let r = video.tags?["rotate"].flatMap({ Int($0) }) { rotation = r % 360 }
         rotation = (rotation + 360) % 360
         let swapped = rotation == 90 || rotation == 270
-        return VideoInfo(
+        var sar: VideoInfo.SampleAspectRatio?
+        if let parts = video.sample_aspect_ratio?.split(separator: ":"), parts.count == 2,
+           let x = Int(parts[0]), let y = Int(parts[1]), (1...65535).contains(x), (1...65535).contains(y), x != y {
+            sar = swapped ? .init(width: y, height: x) : .init(width: x, height: y)
+        }
+        let pixelFormat = video.pix_fmt ?? "unknown"
+        var depth = video.bits_per_raw_sample.flatMap { Int($0) } ?? 0
+        if !(1...16).contains(depth) {
+            depth = [9, 10, 12, 14, 16].first { pixelFormat.hasSuffix("\($0)le") || pixelFormat.hasSuffix("\($0)be") } ?? 8
+        }
+        var info = VideoInfo(
             streamIndex: video.index ?? 0, codec: video.codec_name ?? "unknown",
             width: swapped ? h : w, height: swapped ? w : h,
             frameRateNumerator: rate.0, frameRateDenominator: rate.1,
             averageFrameRateNumerator: average?.0, averageFrameRateDenominator: average?.1,
             frameCount: video.nb_frames.flatMap { Int($0) },
             duration: (video.duration.flatMap { Double($0) } ?? report.format?.duration.flatMap { Double($0) }).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil },
-            pixelFormat: video.pix_fmt ?? "unknown", rotation: rotation,
+            pixelFormat: pixelFormat, rotation: rotation,
             audioCodecs: streams.filter { $0.codec_type == "audio" }.map { $0.codec_name ?? "unknown" },
             subtitleStreams: streams.filter { $0.codec_type == "subtitle" }
                 .map { VideoInfo.SubtitleStream(index: $0.index ?? 0, codec: $0.codec_name ?? "unknown") },
             formatName: report.format?.format_name ?? "unknown")
+        info.color = VideoColor(matrix: video.color_space, range: video.color_range, primaries: video.color_primaries,
+                                transfer: video.color_transfer, chromaLocation: video.chroma_location)
+        info.bitDepth = depth
+        info.sampleAspectRatio = sar
+        if let start = video.start_time.flatMap({ Double($0) }), let fileStart = report.format?.start_time.flatMap({ Double($0) }),
+           start.isFinite, fileStart.isFinite, start - fileStart > 0, start - fileStart < 60 {
+            info.videoStartOffset = start - fileStart
+        }
+        if let base = parseRate(video.time_base), base.0 <= 1 << 31, base.1 <= 1 << 31 { info.timeBase = .init(numerator: base.0, denominator: base.1) }
+        return info
     }
 
     /// "30000/1001" → (30000, 1001); nil for "0/0" and malformed text.
@@ -188,11 +269,21 @@ public enum VideoProbe {
         var tags: [String: String]?
         var side_data_list: [SideData]?
         var disposition: Disposition?
+        var color_space: String?
+        var color_range: String?
+        var color_primaries: String?
+        var color_transfer: String?
+        var chroma_location: String?
+        var sample_aspect_ratio: String?
+        var bits_per_raw_sample: String?
+        var time_base: String?
+        var start_time: String?
     }
     private struct SideData: Decodable { var rotation: Double? }
     private struct Disposition: Decodable { var attached_pic: Int? }
     private struct Format: Decodable {
         var duration: String?
+        var start_time: String?
         var format_name: String?
     }
 }

@@ -23,6 +23,10 @@ public final class VideoReader {
         child = try ChildProcess(tool: "ffmpeg", arguments: [
             "-nostdin", "-hide_banner", "-v", "error", "-xerror", "-i", url.path,
             "-map", "0:\(info.streamIndex)", "-an", "-sn", "-dn", "-fps_mode", "passthrough",
+            // The source's own matrix and range (or a player's default), never ffmpeg's BT.601 guess
+            // for untagged HD; the writer converts back with the same pair (`VideoColor`).
+            "-vf", "scale=in_color_matrix=\(info.color.conversionMatrix(width: info.width, height: info.height))"
+                + ":in_range=\(info.color.conversionRange(pixelFormat: info.pixelFormat))",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
         ], input: false, output: true)
     }
@@ -81,6 +85,21 @@ public final class VideoWriter {
     private let frameSize: Int
     /// Subtitle streams left out because the container cannot hold them (MP4/MOV take mov_text only).
     public let droppedSubtitles: [String]
+    /// Audio streams (their codecs) re-encoded as AAC because the container cannot hold them as they are.
+    public let transcodedAudio: [String]
+
+    /// Audio codecs MP4 and MOV hold as they are (ffmpeg's muxer refuses PCM, Vorbis, FLAC… in MP4).
+    static let mp4Audio: Set<String> = ["aac", "mp3", "alac", "ac3", "eac3", "opus"]
+    static let movAudio: Set<String> = mp4Audio.union(["pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s24be", "pcm_s32le", "pcm_f32le", "pcm_u8"])
+
+    /// The audio codecs of `info` that `container` cannot hold as they are (re-encoded as AAC).
+    public static func audioNeedingTranscode(_ info: VideoInfo, container: String) -> [String] {
+        switch container {
+        case "mp4": info.audioCodecs.filter { !mp4Audio.contains($0) }
+        case "mov": info.audioCodecs.filter { !movAudio.contains($0) }
+        default: []
+        }
+    }
 
     /// - Parameters:
     ///   - destination: the file to write (a temporary name; the caller renames it).
@@ -93,13 +112,25 @@ public final class VideoWriter {
         frameSize = width * height * 3
         var arguments = [
             "-nostdin", "-hide_banner", "-v", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)", "-framerate", "\(rate.0)/\(rate.1)", "-i", "-",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)", "-framerate", "\(rate.0)/\(rate.1)",
         ]
+        // The video starts as far into the file as the source's did, so copied audio stays in sync.
+        if let offset = sourceInfo?.videoStartOffset, offset > 0, source != nil { arguments += ["-itsoffset", String(format: "%.6f", offset)] }
+        arguments += ["-i", "-"]
         var dropped: [String] = []
         var maps = ["-map", "0:v:0"]
+        var audioCodecs = ["-c:a", "copy"]
+        var transcoded: [String] = []
         if let source, let sourceInfo {
             arguments += ["-i", source.path]
             if sourceInfo.hasAudio { maps += ["-map", "1:a"] }
+            transcoded = Self.audioNeedingTranscode(sourceInfo, container: container)
+            if !transcoded.isEmpty {
+                let copyable = container == "mov" ? Self.movAudio : Self.mp4Audio
+                for (i, codec) in sourceInfo.audioCodecs.enumerated() where !copyable.contains(codec) {
+                    audioCodecs += ["-c:a:\(i)", "aac", "-b:a:\(i)", "192k"]
+                }
+            }
             for s in sourceInfo.subtitleStreams {
                 if container == "matroska" || s.codec == "mov_text" { maps += ["-map", "1:\(s.index)"] }
                 else { dropped.append(s.codec) }
@@ -108,17 +139,32 @@ public final class VideoWriter {
         }
         // 4:2:0 needs even sizes; odd-sized video is kept at its size in 4:4:4 rather than cropped.
         let pixelFormat = width % 2 == 0 && height % 2 == 0 ? "yuv420p" : "yuv444p"
-        arguments += maps + [
-            "-c:v", "libx264", "-preset", settings.preset, "-crf", "\(settings.crf)", "-pix_fmt", pixelFormat,
-            "-c:a", "copy", "-c:s", "copy",
-        ]
+        arguments += maps + ["-c:v", "libx264", "-preset", settings.preset, "-crf", "\(settings.crf)", "-pix_fmt", pixelFormat]
+        arguments += Self.colorArguments(sourceInfo, width: width, height: height)
+        arguments += audioCodecs + ["-c:s", "copy"]
         if container != "matroska" { arguments += ["-movflags", "+faststart"] }
         arguments += ["-f", container, destination.path]
         droppedSubtitles = dropped
+        transcodedAudio = transcoded
         child = try ChildProcess(tool: "ffmpeg", arguments: arguments, input: true, output: false)
     }
 
     deinit { child.kill() }
+
+    /// The RGB → YUV conversion with the matrix and range the frames were decoded with, the
+    /// output's colour tags (the source's, or the defaults the conversion assumed), and its pixel
+    /// shape. Without a source: BT.601 (BT.709 for HD) limited range, tagged as such.
+    static func colorArguments(_ info: VideoInfo?, width: Int, height: Int) -> [String] {
+        let color = info?.color ?? VideoColor()
+        let range = color.conversionRange(pixelFormat: info?.pixelFormat ?? "")
+        var filter = "scale=out_color_matrix=\(color.conversionMatrix(width: width, height: height)):out_range=\(range)"
+        if let sar = info?.sampleAspectRatio { filter += ",setsar=\(sar.width)/\(sar.height)" }
+        var arguments = ["-vf", filter, "-colorspace", color.outputMatrixTag(width: width, height: height), "-color_range", range]
+        if let primaries = color.primaries { arguments += ["-color_primaries", primaries] }
+        if let transfer = color.transfer { arguments += ["-color_trc", transfer] }
+        if let location = color.chromaLocation { arguments += ["-chroma_sample_location", location] }
+        return arguments
+    }
 
     /// Sends one frame to the encoder.
     public func write(_ image: RGBImage) throws {

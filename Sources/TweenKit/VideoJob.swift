@@ -1,7 +1,7 @@
 public import Foundation
 public import Interpolation
 public import Evaluation
-import MediaIO
+public import MediaIO
 import Models
 public import TensorCore
 
@@ -193,27 +193,37 @@ public struct VideoJob: Sendable {
         ProcessSettings.ignoreBrokenPipes()
         let info: VideoInfo
         do { info = try VideoProbe.probe(input) } catch let e as MediaError { throw TweenError(e.message) }
+        // A variable-rate source is placed in time by its frames' own timestamps (a decoding pass
+        // of ffprobe's, cheap beside the network); a constant-rate one by its rate, as always.
+        var sourceTimes: [Rational]?
+        var gapsNote: String?
         if info.isVariableFrameRate {
-            var evidence = "nominal \(info.frameRateNumerator)/\(info.frameRateDenominator) fps"
-            if let n = info.averageFrameRateNumerator, let d = info.averageFrameRateDenominator { evidence += ", average \(n)/\(d)" }
-            if let gaps = info.frameDurations {
-                evidence += String(format: ", frames %.1f to %.1f ms apart", gaps.lowerBound * 1000, gaps.upperBound * 1000)
+            guard let base = info.timeBase, base.numerator > 0, base.denominator > 0 else {
+                throw TweenError("\(input.path): variable frame rate, and the stream gives no time base to read its timestamps by")
             }
-            if let periods = info.missingFramePeriods {
-                // Even frames with holes a whole number of frames long: packets were lost (a damaged
-                // transport stream) or frames dropped, not a rate that varies.
-                throw TweenError("\(input.path): variable frame rate: frames are missing (\(evidence): gaps of up to "
-                    + "\(periods) frames, dropped or lost to damage); re-encode it at a constant rate first, "
-                    + "e.g. ffmpeg -i IN -fps_mode cfr -r RATE OUT")
+            let stamps: [Int]
+            do { stamps = try VideoProbe.frameTimestamps(input, info: info) } catch let e as MediaError { throw TweenError(e.message) }
+            try cancellation.check()
+            if stamps.count == 1 { throw TweenError("\(input.path): only one frame; at least two are needed to interpolate") }
+            if stamps.count >= 2 {
+                let unit = Rational(base.numerator, base.denominator)
+                sourceTimes = stamps.map { Rational($0 - stamps[0]) * unit }
+                if let periods = info.missingFramePeriods {
+                    gapsNote = "frames are missing (gaps of up to \(periods) frames at \(info.frameRateNumerator)/\(info.frameRateDenominator) fps): "
+                        + "placed by their timestamps, the gaps filled by interpolation"
+                } else if let gaps = info.frameDurations {
+                    gapsNote = String(format: "variable frame rate (frames %.1f to %.1f ms apart): each output frame placed between the source frames whose timestamps bracket it",
+                                      gaps.lowerBound * 1000, gaps.upperBound * 1000)
+                } else {
+                    gapsNote = "variable frame rate: each output frame placed between the source frames whose timestamps bracket it"
+                }
             }
-            throw TweenError("\(input.path): variable frame rate (\(evidence)); convert it to a constant rate first, "
-                + "e.g. ffmpeg -i IN -fps_mode cfr -r RATE OUT")
         }
         if let n = info.frameCount, n == 1 {
             throw TweenError("\(input.path): only one frame; at least two are needed to interpolate")
         }
         let sourceRate = Rational(info.frameRateNumerator, info.frameRateDenominator)
-        let timeline = Timeline(sourceRate: sourceRate, target: target)
+        let timeline = Timeline(sourceRate: sourceRate, target: target, sourceTimes: sourceTimes)
         // In flight: two source frames and the output frames of one pair.
         let perPair = Int((timeline.outputRate.doubleValue / sourceRate.doubleValue).rounded(.up))
         try MemoryBudget.check(input.path, width: info.width, height: info.height, engine: options.engine, framesInFlight: 2 + perPair)
@@ -233,7 +243,7 @@ public struct VideoJob: Sendable {
         var source = ReaderSource(reader: reader, cancellation: cancellation)
 
         let started = Date()
-        let expectedOut = info.expectedFrameCount.map { timeline.outputFrameCount(sourceFrames: $0) }
+        let expectedOut = (sourceTimes?.count ?? info.expectedFrameCount).map { timeline.outputFrameCount(sourceFrames: $0) }
         var lastReport = Date.distantPast
         let report = { (stats: PipelineStatistics) in
             let now = Date()
@@ -251,6 +261,7 @@ public struct VideoJob: Sendable {
         }
         let stats: PipelineStatistics
         var dropped: [String] = []
+        var transcoded: [String] = []
         do {
             if let container {
                 let writer = try VideoWriter(
@@ -262,6 +273,7 @@ public struct VideoJob: Sendable {
                 stats = try pipeline.run(source: &source, sink: &sink, progress: report, observe: observe)
                 try writer.finish()
                 dropped = writer.droppedSubtitles
+                transcoded = writer.transcodedAudio
             } else {
                 var frames = PNGSequenceWriter(directory: staged.staging)
                 var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { try frames.write($0) })
@@ -275,6 +287,9 @@ public struct VideoJob: Sendable {
             throw TweenError(e.description)
         }
         try cancellation.check()
+        if let times = sourceTimes, times.count != stats.framesIn {
+            throw TweenError("\(input.path): the decoder gave \(stats.framesIn) frames but listed \(times.count) timestamps; the frames cannot be placed in time")
+        }
         do { try staged.commit() } catch { throw error.asTweenError }
         let seconds = Date().timeIntervalSince(started)
 
@@ -285,12 +300,26 @@ public struct VideoJob: Sendable {
             framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated, networkPasses: stats.networkPasses,
             sceneCuts: stats.sceneCuts, heldAtCuts: stats.heldAtCuts, seconds: seconds, engineSeconds: stats.engineSeconds,
             outputFramesPerSecond: Double(stats.framesOut) / max(seconds, 1e-9),
-            inputDuration: Double(stats.framesIn) / sourceRate.doubleValue,
+            inputDuration: timeline.sourceDuration(sourceFrames: stats.framesIn).doubleValue,
             outputDuration: Double(stats.framesOut) / timeline.outputRate.doubleValue,
             audioCopied: info.hasAudio && container != nil, subtitlesDropped: dropped)
         summary.estimatedPeakMiB = estimatedPeak >> 20
         summary.peakMemoryMiB = MemoryBudget.peakResidentMiB()
         if info.hasAudio && container == nil { summary.notes.append("audio is not written to a PNG directory") }
+        summary.colorConversion = "\(info.color.conversionMatrix(width: info.width, height: info.height))/\(info.color.conversionRange(pixelFormat: info.pixelFormat))"
+        summary.sourceColor = info.color
+        summary.sampleAspectRatio = info.sampleAspectRatio?.description
+        summary.variableFrameRate = sourceTimes != nil
+        if let gapsNote { summary.notes.append(gapsNote) }
+        if !transcoded.isEmpty {
+            summary.notes.append("\(transcoded.joined(separator: ", ")) audio re-encoded as AAC 192 kb/s (\(output.pathExtension.uppercased()) cannot hold it as it is; .mkv keeps it)")
+        }
+        if info.bitDepth > 8 {
+            summary.notes.append("\(info.bitDepth)-bit source decoded and written at 8 bits (high bit depth is not carried yet)")
+        }
+        if info.color.isHDR {
+            summary.notes.append("HDR source (\(info.color.transfer ?? "")): written at 8 bits with its colour tags; mastering-display and light-level metadata are not carried")
+        }
         if !dropped.isEmpty {
             summary.notes.append("\(dropped.joined(separator: ", ")) subtitles not copied (MP4/MOV take mov_text only; use .mkv)")
         }
@@ -420,6 +449,14 @@ public struct VideoReport: Codable, Sendable {
     /// set at the end (VmHWM; includes whatever else the process did before).
     public var estimatedPeakMiB: Int = 0
     public var peakMemoryMiB: Int = 0
+    /// The source's colour tags, and the matrix/range its frames were converted with both ways
+    /// (e.g. "bt709/tv"); the output is tagged with them.
+    public var sourceColor: VideoColor? = nil
+    public var colorConversion: String? = nil
+    /// The source's (and so the output's) sample aspect ratio when not square, e.g. "32:27".
+    public var sampleAspectRatio: String? = nil
+    /// Whether the source's frames were placed by their timestamps (variable frame rate).
+    public var variableFrameRate = false
 
     /// The summary line.
     public var text: String {

@@ -127,3 +127,52 @@ struct SceneCutDetectorTests {
         #expect(d.isFinite && d >= 0 && d <= 1)
     }
 }
+
+@Suite("Timeline from timestamps (variable frame rate)")
+struct TimestampTimelineTests {
+    /// Irregular times in milliseconds: 45, 18, 25, 51, 37 ms apart.
+    static let times = [0, 45, 63, 88, 139, 176].map { Rational($0, 1000) }
+
+    @Test("every output frame's pair and t follow from the bracketing timestamps")
+    func placement() {
+        let timeline = Timeline(sourceRate: Rational(30), target: .rate(Rational(60)), sourceTimes: Self.times)
+        for k in 0..<12 {
+            let time = Rational(k, 60)
+            let i = Self.times.lastIndex { $0 <= time }!
+            let gap = i + 1 < Self.times.count ? Self.times[i + 1] - Self.times[i] : Rational(37, 1000)
+            let expected = Rational(i) + (time - Self.times[i]) / gap
+            #expect(timeline.position(k) == expected, "output frame \(k)")
+        }
+        // Frame 3 (50 ms) lies between 45 and 63 ms: pair 1, t = 5/18.
+        #expect(timeline.sample(3, sourceFrames: 6) == Timeline.Sample(index: 1, t: Rational(5, 18)))
+        // Frame 0 is source frame 0 itself; frame 10 (166.7 ms) is past 139 ms: pair 4.
+        #expect(timeline.sample(0, sourceFrames: 6) == Timeline.Sample(index: 0, t: Rational(0)))
+        #expect(timeline.sample(10, sourceFrames: 6).index == 4)
+    }
+
+    @Test("the output lasts as long as the frames: the last one's time plus the gap before it")
+    func duration() {
+        let timeline = Timeline(sourceRate: Rational(30), target: .rate(Rational(60)), sourceTimes: Self.times)
+        #expect(timeline.sourceDuration(sourceFrames: 6) == Rational(213, 1000))
+        #expect(timeline.outputFrameCount(sourceFrames: 6) == 13)  // 0.213 s × 60 = 12.78
+        // --multi 2 means twice the nominal rate.
+        #expect(Timeline(sourceRate: Rational(30), target: .multiply(2), sourceTimes: Self.times).outputRate == Rational(60))
+    }
+
+    @Test("evenly spaced timestamps give the constant-rate timeline exactly")
+    func evenIsConstant() {
+        let rate = Rational(30000, 1001)
+        let even = (0..<50).map { Rational($0) / rate }
+        let timed = Timeline(sourceRate: rate, target: .rate(Rational(60)), sourceTimes: even)
+        let plain = Timeline(sourceRate: rate, target: .rate(Rational(60)))
+        for k in 0..<100 { #expect(timed.position(k) == plain.position(k)) }
+        #expect(timed.outputFrameCount(sourceFrames: 50) == plain.outputFrameCount(sourceFrames: 50))
+    }
+
+    @Test("HDv3 takes timestamps only where every t is dyadic")
+    func dyadic() {
+        let halves = [0, 40, 80, 120].map { Rational($0, 1000) }
+        #expect(BisectionRenderer.firstUnsupportedTime(in: Timeline(sourceRate: Rational(25), target: .multiply(2), sourceTimes: halves)) == nil)
+        #expect(BisectionRenderer.firstUnsupportedTime(in: Timeline(sourceRate: Rational(30), target: .rate(Rational(60)), sourceTimes: Self.times)) != nil)
+    }
+}
