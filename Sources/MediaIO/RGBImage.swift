@@ -106,3 +106,22 @@ private func libpngMessage(_ buffer: [CChar]) -> String {
     let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     return text == "Read Error" ? "truncated PNG (a chunk runs past the end of the file)" : text
 }
+
+extension RGBImage {
+    /// A [1, 3, H, W] tensor in [0, 1] as interleaved 16-bit RGB, `x · 65535` rounded to the nearest
+    /// and clamped (the 16-bit twin of `init(tensor:)`; a `u16 / 65535` frame comes back exactly).
+    public static func pixels16(_ tensor: Tensor) -> [UInt16] {
+        let (h, w) = (tensor.shape[2], tensor.shape[3])
+        let plane = h * w
+        var out = [UInt16](repeating: 0, count: 3 * plane)
+        tensor.scalars.withUnsafeBufferPointer { x in
+            for i in 0..<plane {
+                for ch in 0..<3 {
+                    let v = x[ch * plane + i] * 65535
+                    out[i * 3 + ch] = v.isNaN ? 0 : UInt16(min(max(v, 0), 65535).rounded())
+                }
+            }
+        }
+        return out
+    }
+}

@@ -35,6 +35,9 @@ public struct VideoInfo: Sendable, Equatable {
     public var sampleAspectRatio: SampleAspectRatio? = nil
     /// The stream's time base (seconds per timestamp unit) as numerator/denominator, e.g. 1/90000.
     public var timeBase: TimeBase? = nil
+    /// HDR10 static metadata of a PQ/HLG source (read from its first frame), to write back.
+    public var hdrMetadata: HDRMetadata? = nil
+
     /// Seconds from the start of the file (where its audio starts, typically) to the video's first
     /// frame: B-frame delays and edits leave 20–100 ms. The output's video starts as late, so the
     /// audio copied beside it stays in sync.
@@ -121,7 +124,19 @@ public enum VideoProbe {
         guard status == 0 else { throw MediaError("\(path): not a video ffmpeg can read (\(child.lastErrorLine))") }
         var info = try parse(data, path: path)
         info.frameDurations = frameDurations(path, stream: info.streamIndex)
+        if info.color.isHDR { info.hdrMetadata = hdrMetadata(path, stream: info.streamIndex) }
         return info
+    }
+
+    /// The mastering-display and content-light side data of the stream's first frame, when any.
+    static func hdrMetadata(_ path: String, stream: Int) -> HDRMetadata? {
+        guard let child = try? ChildProcess(tool: "ffprobe", arguments: [
+            "-v", "error", "-select_streams", "\(stream)", "-read_intervals", "%+#1",
+            "-show_entries", "frame_side_data", "-of", "json", "--", path,
+        ], input: false, output: true) else { return nil }
+        let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
+        guard child.wait() == 0 else { return nil }
+        return HDRMetadata(ffprobeFrames: data)
     }
 
     /// How many packets' timestamps are read to judge the rate (a second ffprobe pass, ~10 s of video).
@@ -285,5 +300,50 @@ public enum VideoProbe {
         var duration: String?
         var start_time: String?
         var format_name: String?
+    }
+}
+
+/// HDR10 static metadata in x265's notation: mastering display primaries, white point and
+/// luminance (`G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min)`, chromaticity in units of 0.00002 and
+/// luminance of 0.0001 cd/m²) and content light level (`MaxCLL,MaxFALL` in cd/m²).
+public struct HDRMetadata: Sendable, Equatable, Codable {
+    public var masteringDisplay: String?
+    public var contentLight: String?
+
+    public init(masteringDisplay: String?, contentLight: String?) {
+        self.masteringDisplay = masteringDisplay
+        self.contentLight = contentLight
+    }
+
+    /// From ffprobe's `-show_entries frame=side_data_list -of json`; nil when neither is there.
+    public init?(ffprobeFrames data: Data) {
+        struct Report: Decodable { var frames: [Frame]? }
+        struct Frame: Decodable { var side_data_list: [Side]? }
+        struct Side: Decodable {
+            var side_data_type: String?
+            var red_x, red_y, green_x, green_y, blue_x, blue_y, white_point_x, white_point_y, min_luminance, max_luminance: String?
+            var max_content, max_average: Int?
+        }
+        guard let sides = (try? JSONDecoder().decode(Report.self, from: data))?.frames?.first?.side_data_list else { return nil }
+        /// "34000/50000" in units of 1/`scale`, rounded; nil when malformed or out of range.
+        func units(_ text: String?, _ scale: Double) -> Int? {
+            guard let parts = text?.split(separator: "/"), parts.count == 2, let n = Double(parts[0]), let d = Double(parts[1]), d > 0 else { return nil }
+            let value = (n / d * scale).rounded()
+            return value.isFinite && value >= 0 && value < 1e9 ? Int(value) : nil
+        }
+        var display: String?
+        if let m = sides.first(where: { $0.side_data_type == "Mastering display metadata" }),
+           let gx = units(m.green_x, 50000), let gy = units(m.green_y, 50000), let bx = units(m.blue_x, 50000), let by = units(m.blue_y, 50000),
+           let rx = units(m.red_x, 50000), let ry = units(m.red_y, 50000), let wx = units(m.white_point_x, 50000), let wy = units(m.white_point_y, 50000),
+           let high = units(m.max_luminance, 10000), let low = units(m.min_luminance, 10000) {
+            display = "G(\(gx),\(gy))B(\(bx),\(by))R(\(rx),\(ry))WP(\(wx),\(wy))L(\(high),\(low))"
+        }
+        var light: String?
+        if let c = sides.first(where: { $0.side_data_type == "Content light level metadata" }),
+           let cll = c.max_content, let fall = c.max_average, (0...100_000).contains(cll), (0...100_000).contains(fall) {
+            light = "\(cll),\(fall)"
+        }
+        guard display != nil || light != nil else { return nil }
+        self.init(masteringDisplay: display, contentLight: light)
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import TensorCore
 
 /// Decodes a video's frames as 8-bit RGB images, in order, through `ffmpeg … -f rawvideo -pix_fmt rgb24 -`.
 ///
@@ -9,6 +10,8 @@ public import Foundation
 public final class VideoReader {
     public let url: URL
     public let info: VideoInfo
+    /// 1: frames decoded as rgb24; 2: as rgb48le (sources deeper than 8 bits, when asked for).
+    public let bytesPerComponent: Int
     private let child: ChildProcess
     private var assembler: FrameAssembler
     private var ready: [[UInt8]] = []
@@ -16,10 +19,13 @@ public final class VideoReader {
     /// Frames handed out so far.
     public private(set) var framesRead = 0
 
-    public init(url: URL, info: VideoInfo) throws {
+    /// - Parameter deep: decode a source deeper than 8 bits at 16 bits per component (read with
+    ///   `nextTensor`); 8-bit sources are decoded at 8 bits either way.
+    public init(url: URL, info: VideoInfo, deep: Bool = false) throws {
         self.url = url
         self.info = info
-        assembler = FrameAssembler(frameSize: info.width * info.height * 3)
+        bytesPerComponent = deep && info.bitDepth > 8 ? 2 : 1
+        assembler = FrameAssembler(frameSize: info.width * info.height * 3 * bytesPerComponent)
         child = try ChildProcess(tool: "ffmpeg", arguments: [
             "-nostdin", "-hide_banner", "-v", "error", "-xerror", "-i", url.path,
             "-map", "0:\(info.streamIndex)", "-an", "-sn", "-dn", "-fps_mode", "passthrough",
@@ -27,14 +33,38 @@ public final class VideoReader {
             // for untagged HD; the writer converts back with the same pair (`VideoColor`).
             "-vf", "scale=in_color_matrix=\(info.color.conversionMatrix(width: info.width, height: info.height))"
                 + ":in_range=\(info.color.conversionRange(pixelFormat: info.pixelFormat))",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
+            "-f", "rawvideo", "-pix_fmt", bytesPerComponent == 2 ? "rgb48le" : "rgb24", "-",
         ], input: false, output: true)
     }
 
     deinit { child.kill() }
 
     /// The next frame, or nil at the end. Throws when ffmpeg fails or the stream ends inside a frame.
+    /// 8-bit decoding only (`deep: false`, or an 8-bit source).
     public func next() throws -> RGBImage? {
+        precondition(bytesPerComponent == 1, "a 16-bit decode is read with nextTensor()")
+        guard let bytes = try nextBytes() else { return nil }
+        return RGBImage(width: info.width, height: info.height, pixels: bytes)
+    }
+
+    /// The next frame as a [1, 3, H, W] tensor in [0, 1] (`u8 / 255`, or `u16 / 65535`), or nil at the end.
+    public func nextTensor() throws -> Tensor? {
+        guard let bytes = try nextBytes() else { return nil }
+        if bytesPerComponent == 1 { return RGBImage(width: info.width, height: info.height, pixels: bytes).tensor }
+        let plane = info.width * info.height
+        var scalars = [Float](repeating: 0, count: 3 * plane)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<plane {
+                for ch in 0..<3 {
+                    let at = (i * 3 + ch) * 2
+                    scalars[ch * plane + i] = Float(UInt16(raw[at]) | UInt16(raw[at + 1]) << 8) / 65535
+                }
+            }
+        }
+        return Tensor(shape: [1, 3, info.height, info.width], scalars: scalars)
+    }
+
+    private func nextBytes() throws -> [UInt8]? {
         while ready.isEmpty && !finished {
             let chunk: Data?
             do { chunk = try child.output!.fileHandleForReading.read(upToCount: 1 << 20) } catch {
@@ -56,7 +86,7 @@ public final class VideoReader {
         }
         guard !ready.isEmpty else { return nil }
         framesRead += 1
-        return RGBImage(width: info.width, height: info.height, pixels: ready.removeFirst())
+        return ready.removeFirst()
     }
 
     /// Stops decoding early (on failure elsewhere).
@@ -69,50 +99,86 @@ public struct EncoderSettings: Sendable, Equatable {
     public var crf: Int = 18
     /// x264 preset: ultrafast … veryslow.
     public var preset: String = "medium"
-    public init(crf: Int = 18, preset: String = "medium") {
+    /// The codec; nil: `VideoCodec.defaultCodec` for the container and source.
+    public var codec: VideoCodec? = nil
+    public init(crf: Int = 18, preset: String = "medium", codec: VideoCodec? = nil) {
         self.crf = crf
         self.preset = preset
+        self.codec = codec
     }
     public static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 }
 
-/// Encodes RGB frames to H.264 (MP4, MOV or MKV) and copies the input's audio and subtitle
-/// streams unchanged, all in one ffmpeg process: raw rgb24 on stdin, the source file as a second
-/// input from which only the audio and subtitle streams are mapped.
+/// Encodes RGB frames (8 or 16 bits per component) with one of `VideoCodec` into MP4, MOV, MKV
+/// or WebM, and copies the input's audio and subtitle streams, all in one ffmpeg process: raw RGB on
+/// stdin, the source file as a second input from which only the audio and subtitle streams are mapped.
 public final class VideoWriter {
     public let destination: URL
     private let child: ChildProcess
     private let frameSize: Int
+    /// The codec and pixel format written.
+    public let codec: VideoCodec
+    public let pixelFormat: String
+    /// Bytes per component on stdin: 1 (rgb24) or 2 (rgb48le).
+    public let inputBytesPerComponent: Int
     /// Subtitle streams left out because the container cannot hold them (MP4/MOV take mov_text only).
     public let droppedSubtitles: [String]
-    /// Audio streams (their codecs) re-encoded as AAC because the container cannot hold them as they are.
+    /// Audio streams (their codecs) re-encoded because the container cannot hold them as they are.
     public let transcodedAudio: [String]
 
     /// Audio codecs MP4 and MOV hold as they are (ffmpeg's muxer refuses PCM, Vorbis, FLAC… in MP4).
     static let mp4Audio: Set<String> = ["aac", "mp3", "alac", "ac3", "eac3", "opus"]
     static let movAudio: Set<String> = mp4Audio.union(["pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s24be", "pcm_s32le", "pcm_f32le", "pcm_u8"])
+    static let webmAudio: Set<String> = ["opus", "vorbis"]
 
-    /// The audio codecs of `info` that `container` cannot hold as they are (re-encoded as AAC).
+    /// The audio codecs of `info` that `container` cannot hold as they are (re-encoded: AAC, Opus for WebM).
     public static func audioNeedingTranscode(_ info: VideoInfo, container: String) -> [String] {
+        guard let allowed = copyableAudio(container) else { return [] }
+        return info.audioCodecs.filter { !allowed.contains($0) }
+    }
+
+    static func copyableAudio(_ container: String) -> Set<String>? {
         switch container {
-        case "mp4": info.audioCodecs.filter { !mp4Audio.contains($0) }
-        case "mov": info.audioCodecs.filter { !movAudio.contains($0) }
-        default: []
+        case "mp4": mp4Audio
+        case "mov": movAudio
+        case "webm": webmAudio
+        default: nil
         }
+    }
+
+    /// Checks, before any work, that `codec` fits `container` and the frame size; nil when it does,
+    /// else the reason in words.
+    public static func refusal(codec: VideoCodec, container: String, width: Int, height: Int) -> String? {
+        if !codec.containers.contains(container) {
+            let names = codec.containers.sorted().map { $0 == "matroska" ? ".mkv" : ".\($0)" }.joined(separator: ", ")
+            return "--codec \(codec.rawValue) cannot be written to .\(container == "matroska" ? "mkv" : container) (it goes in \(names))"
+        }
+        if codec == .av1 && (width % 2 != 0 || height % 2 != 0) {
+            return "--codec av1 (SVT-AV1) takes even sizes only, and the frames are \(width)x\(height); use --codec vp9"
+        }
+        return nil
     }
 
     /// - Parameters:
     ///   - destination: the file to write (a temporary name; the caller renames it).
-    ///   - container: "mp4", "mov" or "matroska".
+    ///   - container: "mp4", "mov", "matroska" or "webm".
     ///   - rate: output frame rate as numerator/denominator.
+    ///   - inputBytesPerComponent: 1 for 8-bit frames (`write(_:)`), 2 for 16-bit (`write(pixels16:)`).
     ///   - source: the input whose audio and subtitles are copied, with its probe.
     public init(destination: URL, container: String, width: Int, height: Int, rate: (Int, Int),
-                settings: EncoderSettings, source: URL?, sourceInfo: VideoInfo?) throws {
+                settings: EncoderSettings, inputBytesPerComponent: Int = 1, source: URL?, sourceInfo: VideoInfo?) throws {
         self.destination = destination
-        frameSize = width * height * 3
+        precondition(inputBytesPerComponent == 1 || inputBytesPerComponent == 2)
+        self.inputBytesPerComponent = inputBytesPerComponent
+        frameSize = width * height * 3 * inputBytesPerComponent
+        let codec = settings.codec ?? VideoCodec.defaultCodec(container: container, hdr: sourceInfo?.color.isHDR ?? false)
+        if let reason = Self.refusal(codec: codec, container: container, width: width, height: height) { throw MediaError(reason) }
+        self.codec = codec
+        pixelFormat = codec.pixelFormat(depth: sourceInfo?.bitDepth ?? 8, width: width, height: height)
         var arguments = [
             "-nostdin", "-hide_banner", "-v", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)", "-framerate", "\(rate.0)/\(rate.1)",
+            "-f", "rawvideo", "-pix_fmt", inputBytesPerComponent == 2 ? "rgb48le" : "rgb24",
+            "-s", "\(width)x\(height)", "-framerate", "\(rate.0)/\(rate.1)",
         ]
         // The video starts as far into the file as the source's did, so copied audio stays in sync.
         if let offset = sourceInfo?.videoStartOffset, offset > 0, source != nil { arguments += ["-itsoffset", String(format: "%.6f", offset)] }
@@ -125,24 +191,26 @@ public final class VideoWriter {
             arguments += ["-i", source.path]
             if sourceInfo.hasAudio { maps += ["-map", "1:a"] }
             transcoded = Self.audioNeedingTranscode(sourceInfo, container: container)
-            if !transcoded.isEmpty {
-                let copyable = container == "mov" ? Self.movAudio : Self.mp4Audio
+            if let copyable = Self.copyableAudio(container) {
                 for (i, codec) in sourceInfo.audioCodecs.enumerated() where !copyable.contains(codec) {
-                    audioCodecs += ["-c:a:\(i)", "aac", "-b:a:\(i)", "192k"]
+                    audioCodecs += container == "webm" ? ["-c:a:\(i)", "libopus", "-b:a:\(i)", "160k"] : ["-c:a:\(i)", "aac", "-b:a:\(i)", "192k"]
                 }
             }
             for s in sourceInfo.subtitleStreams {
-                if container == "matroska" || s.codec == "mov_text" { maps += ["-map", "1:\(s.index)"] }
-                else { dropped.append(s.codec) }
+                let fits = switch container {
+                case "matroska": true
+                case "webm": s.codec == "webvtt"
+                default: s.codec == "mov_text"
+                }
+                if fits { maps += ["-map", "1:\(s.index)"] } else { dropped.append(s.codec) }
             }
             maps += ["-map_metadata", "1"]
         }
-        // 4:2:0 needs even sizes; odd-sized video is kept at its size in 4:4:4 rather than cropped.
-        let pixelFormat = width % 2 == 0 && height % 2 == 0 ? "yuv420p" : "yuv444p"
-        arguments += maps + ["-c:v", "libx264", "-preset", settings.preset, "-crf", "\(settings.crf)", "-pix_fmt", pixelFormat]
+        arguments += maps + ["-c:v", codec.encoder] + codec.qualityArguments(settings, container: container, sourceInfo: sourceInfo)
+        arguments += ["-pix_fmt", pixelFormat]
         arguments += Self.colorArguments(sourceInfo, width: width, height: height)
         arguments += audioCodecs + ["-c:s", "copy"]
-        if container != "matroska" { arguments += ["-movflags", "+faststart"] }
+        if container == "mp4" || container == "mov" { arguments += ["-movflags", "+faststart"] }
         arguments += ["-f", container, destination.path]
         droppedSubtitles = dropped
         transcodedAudio = transcoded
@@ -171,6 +239,17 @@ public final class VideoWriter {
         precondition(image.pixels.count == frameSize, "frame size changed")
         do { try child.input!.fileHandleForWriting.write(contentsOf: image.pixels) } catch {
             // The encoder quit (bad stream mapping, disk full…): its stderr says why.
+            child.kill()
+            _ = child.wait()
+            throw MediaError("\(destination.path): encoding failed: \(child.lastErrorLine)")
+        }
+    }
+
+    /// Sends one 16-bit frame (interleaved RGB, `width × height × 3` values) to the encoder.
+    public func write(pixels16: [UInt16]) throws {
+        precondition(inputBytesPerComponent == 2 && pixels16.count * 2 == frameSize, "frame size changed")
+        let bytes = pixels16.withUnsafeBytes { Data($0) }  // little-endian, as rgb48le
+        do { try child.input!.fileHandleForWriting.write(contentsOf: bytes) } catch {
             child.kill()
             _ = child.wait()
             throw MediaError("\(destination.path): encoding failed: \(child.lastErrorLine)")

@@ -21,6 +21,8 @@ public struct VideoOptions: Codable, Sendable, Equatable {
     public var sceneThreshold: Double = SceneCutDetector.defaultThreshold
     public var crf: Int = 18
     public var preset: String = "medium"
+    /// The output's video codec; nil: H.264 (HEVC for HDR sources, VP9 for .webm).
+    public var codec: VideoCodec? = nil
     /// `MASK.png:CURVE` arguments (RIFE v4.25).
     public var timeCurves: [String] = []
     public var timeMapMode: TimeMapMode = .flowBlend
@@ -86,7 +88,10 @@ public struct VideoJob: Sendable {
         guard options.sceneThreshold >= 0, options.sceneThreshold <= 1 else {
             throw TweenError("--scene-threshold must be in [0, 1] (got \(options.sceneThreshold))")
         }
-        guard (0...51).contains(options.crf) else { throw TweenError("--crf must be in 0…51 (got \(options.crf))") }
+        let crfRange = options.codec == .vp9 || options.codec == .av1 ? 0...63 : 0...51
+        guard crfRange.contains(options.crf) else {
+            throw TweenError("--crf must be in \(crfRange.lowerBound)…\(crfRange.upperBound)\(options.codec.map { " for \($0.rawValue)" } ?? "") (got \(options.crf))")
+        }
         guard EncoderSettings.presets.contains(options.preset) else {
             throw TweenError("--preset must be one of \(EncoderSettings.presets.joined(separator: ", ")) (got \(options.preset))")
         }
@@ -118,9 +123,13 @@ public struct VideoJob: Sendable {
         while outputPath.count > 1 && outputPath.hasSuffix("/") { outputPath.removeLast() }
         output = URL(fileURLWithPath: outputPath).standardizedFileURL
         switch output.pathExtension.lowercased() {
-        case "mp4", "m4v", "mov", "mkv": kind = .file
+        case "mp4", "m4v", "mov", "mkv", "webm": kind = .file
         case "": kind = .frameFolder
-        default: throw TweenError("\(options.output): output must be .mp4, .mov, .mkv or a directory for PNG frames")
+        default: throw TweenError("\(options.output): output must be .mp4, .mov, .mkv, .webm or a directory for PNG frames")
+        }
+        if let codec = options.codec {
+            guard let container else { throw TweenError("--codec \(codec.rawValue): a folder of PNG frames has no codec; give a video file as output") }
+            if let reason = VideoWriter.refusal(codec: codec, container: container, width: 2, height: 2) { throw TweenError(reason) }
         }
         try checkReportFiles([("--report", options.report), ("--review", options.review)], inputs: [input])
         do { try StagedOutput.check(output, kind: kind, inputs: [input], force: options.force) } catch { throw error.asTweenError }
@@ -131,6 +140,7 @@ public struct VideoJob: Sendable {
         case "mp4", "m4v": "mp4"
         case "mov": "mov"
         case "mkv": "matroska"
+        case "webm": "webm"
         default: nil
         }
     }
@@ -238,7 +248,9 @@ public struct VideoJob: Sendable {
         defer { staged.discard() }  // a no-op once committed
 
         let reader: VideoReader
-        do { reader = try VideoReader(url: input, info: info) } catch let e as MediaError { throw TweenError(e.message) }
+        // Sources deeper than 8 bits are decoded at 16 and written at their depth (video files only;
+        // PNG folders are 8-bit). 8-bit sources keep the exact 8-bit path.
+        do { reader = try VideoReader(url: input, info: info, deep: container != nil) } catch let e as MediaError { throw TweenError(e.message) }
         defer { reader.cancel() }
         var source = ReaderSource(reader: reader, cancellation: cancellation)
 
@@ -262,21 +274,27 @@ public struct VideoJob: Sendable {
         let stats: PipelineStatistics
         var dropped: [String] = []
         var transcoded: [String] = []
+        var encoded: (codec: VideoCodec, pixelFormat: String)?
         do {
             if let container {
                 let writer = try VideoWriter(
                     destination: staged.staging, container: container, width: info.width, height: info.height,
                     rate: (timeline.outputRate.numerator, timeline.outputRate.denominator),
-                    settings: EncoderSettings(crf: options.crf, preset: options.preset), source: input, sourceInfo: info)
+                    settings: EncoderSettings(crf: options.crf, preset: options.preset, codec: options.codec),
+                    inputBytesPerComponent: reader.bytesPerComponent, source: input, sourceInfo: info)
                 defer { writer.cancel() }
-                var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { try writer.write($0) })
+                encoded = (writer.codec, writer.pixelFormat)
+                let deep = reader.bytesPerComponent == 2
+                var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { frame in
+                    if deep { try writer.write(pixels16: RGBImage.pixels16(frame)) } else { try writer.write(RGBImage(tensor: frame)) }
+                })
                 stats = try pipeline.run(source: &source, sink: &sink, progress: report, observe: observe)
                 try writer.finish()
                 dropped = writer.droppedSubtitles
                 transcoded = writer.transcodedAudio
             } else {
                 var frames = PNGSequenceWriter(directory: staged.staging)
-                var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { try frames.write($0) })
+                var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { try frames.write(RGBImage(tensor: $0)) })
                 stats = try pipeline.run(source: &source, sink: &sink, progress: report, observe: observe)
             }
         } catch let e as MediaError {
@@ -314,11 +332,21 @@ public struct VideoJob: Sendable {
         if !transcoded.isEmpty {
             summary.notes.append("\(transcoded.joined(separator: ", ")) audio re-encoded as AAC 192 kb/s (\(output.pathExtension.uppercased()) cannot hold it as it is; .mkv keeps it)")
         }
-        if info.bitDepth > 8 {
-            summary.notes.append("\(info.bitDepth)-bit source decoded and written at 8 bits (high bit depth is not carried yet)")
+        summary.codec = encoded?.codec.rawValue
+        summary.pixelFormat = encoded?.pixelFormat
+        if info.bitDepth > 8 && container == nil {
+            summary.notes.append("\(info.bitDepth)-bit source written as 8-bit PNG frames (16-bit PNG is not written yet; a video output keeps the depth)")
+        }
+        if let encoded, info.bitDepth > encoded.codec.outputDepth(sourceDepth: info.bitDepth) {
+            summary.notes.append("\(info.bitDepth)-bit source written at \(encoded.codec.outputDepth(sourceDepth: info.bitDepth)) bits (\(encoded.pixelFormat))")
         }
         if info.color.isHDR {
-            summary.notes.append("HDR source (\(info.color.transfer ?? "")): written at 8 bits with its colour tags; mastering-display and light-level metadata are not carried")
+            var note = "HDR source (\(info.color.transfer ?? "")): pixels interpolated as they are coded (RIFE was trained on SDR), colour tags kept"
+            if let hdr = info.hdrMetadata {
+                note += encoded?.codec == .hevc ? "; HDR10 metadata carried (\([hdr.masteringDisplay.map { _ in "mastering display" }, hdr.contentLight.map { _ in "content light level" }].compactMap { $0 }.joined(separator: ", ")))"
+                    : "; its mastering-display and light-level metadata are carried only by --codec hevc"
+            }
+            summary.notes.append(note)
         }
         if !dropped.isEmpty {
             summary.notes.append("\(dropped.joined(separator: ", ")) subtitles not copied (MP4/MOV take mov_text only; use .mkv)")
@@ -375,21 +403,22 @@ struct ReaderSource: FrameSource {
     let cancellation: JobCancellation
     mutating func next() throws -> Tensor? {
         try cancellation.check()
-        return try reader.next()?.tensor
+        return try reader.nextTensor()
     }
 }
 
-/// The pipeline's frames as 8-bit images (`RGBImage(tensor:)`, the one rounding rule; t = 0
-/// frames round-trip exactly) into an encoder or a PNG sequence; stops at a cancellation, and
-/// refuses a frame with a non-finite value rather than writing it as black.
+/// The pipeline's frames into an encoder or a PNG sequence, converted by `write` (8-bit
+/// `RGBImage(tensor:)` or 16-bit `RGBImage.pixels16`, the two rounding rules; t = 0 frames
+/// round-trip exactly); stops at a cancellation, and refuses a frame with a non-finite value
+/// rather than writing it as black.
 struct FrameWriterSink: FrameSink {
     let cancellation: JobCancellation
     /// The input, for messages.
     let source: URL
-    let write: (RGBImage) throws -> Void
+    let write: (Tensor) throws -> Void
     private var written = 0
 
-    init(cancellation: JobCancellation, source: URL, write: @escaping (RGBImage) throws -> Void) {
+    init(cancellation: JobCancellation, source: URL, write: @escaping (Tensor) throws -> Void) {
         self.cancellation = cancellation
         self.source = source
         self.write = write
@@ -398,7 +427,7 @@ struct FrameWriterSink: FrameSink {
     mutating func write(_ frame: Tensor) throws {
         try cancellation.check()
         try requireFinite(frame, "\(source.path): output frame \(written)")
-        try write(RGBImage(tensor: frame))
+        try write(frame)
         written += 1
     }
 }
@@ -455,6 +484,9 @@ public struct VideoReport: Codable, Sendable {
     public var colorConversion: String? = nil
     /// The source's (and so the output's) sample aspect ratio when not square, e.g. "32:27".
     public var sampleAspectRatio: String? = nil
+    /// The video codec and pixel format written (nil for PNG frames).
+    public var codec: String? = nil
+    public var pixelFormat: String? = nil
     /// Whether the source's frames were placed by their timestamps (variable frame rate).
     public var variableFrameRate = false
 

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Evaluation
 import Interpolation
+import MediaIO
 import TensorCore
 import TweenKit
 
@@ -8,6 +9,7 @@ import TweenKit
 extension QualityMode: ExpressibleByArgument {}
 extension InterpolationModel: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
+extension VideoCodec: ExpressibleByArgument {}
 extension TimeMapMode: ExpressibleByArgument {}
 extension EvaluationMethod: ExpressibleByArgument {}
 

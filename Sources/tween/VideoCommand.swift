@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Interpolation
+import MediaIO
 import TweenKit
 
 /// `tween video IN -o OUT (--multi N | --fps F)`: parses, then hands the job to TweenKit's `VideoJob`.
@@ -9,8 +10,10 @@ struct VideoCommand: ParsableCommand {
         commandName: "video",
         abstract: "Interpolate a video to a higher frame rate (audio and subtitles are copied unchanged).",
         discussion: """
-            OUT ending in .mp4, .mov or .mkv is encoded with H.264 (--crf, --preset); OUT with no extension \
-            (or ending in /) is a directory of numbered PNG frames (lossless, no audio).
+            OUT ending in .mp4, .mov, .mkv or .webm is encoded with --codec (H.264 by default; HEVC for HDR, \
+            VP9 for .webm) at the source's colour matrix, range, tags, pixel shape and bit depth (8 or 10 bits); \
+            OUT with no extension (or ending in /) is a directory of numbered PNG frames (lossless, no audio). \
+            A variable-frame-rate source is placed in time by its frames' timestamps.
             The output is written under a temporary name beside OUT and renamed when complete; a failure or \
             Ctrl-C leaves nothing behind. --force replaces only a file, or a folder of Tween's own numbered frames.
             --model rife-hdv3 makes only midpoints: other times come from recursive bisection, so it takes \
@@ -29,8 +32,10 @@ struct VideoCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @Option(help: "Scene-cut threshold: mean absolute luma difference of 32×32 thumbnails, 0…1 (0 = never interpolate).")
     var sceneThreshold: Double = SceneCutDetector.defaultThreshold
-    @Option(help: "H.264 constant rate factor, 0…51 (lower is better and bigger).") var crf: Int = 18
-    @Option(help: "H.264 preset (ultrafast … veryslow).") var preset: String = "medium"
+    @Option(help: "Video codec: h264, hevc (default for HDR sources), ffv1 (lossless, .mkv), prores (422 HQ, .mov/.mkv), vp9 (default for .webm) or av1.")
+    var codec: VideoCodec?
+    @Option(help: "Constant rate factor for h264/hevc (0…51) and vp9/av1 (0…63); lower is better and bigger.") var crf: Int = 18
+    @Option(help: "x264/x265 preset (ultrafast … veryslow).") var preset: String = "medium"
     @Option(name: .customLong("time-curve"),
             help: "MASK.png:CURVE — inside each source pair, the mask's region is at time CURVE(t) while the rest is at t; CURVE is a time in [0, 1], linear, hold, ease or keyframes such as 0=0,0.5=0.1,1=1. Repeatable, later masks on top.")
     var timeCurves: [String] = []
@@ -54,6 +59,7 @@ struct VideoCommand: ParsableCommand {
         options.engine = engine.settings
         options.sceneThreshold = sceneThreshold
         options.crf = crf
+        options.codec = codec
         options.preset = preset
         options.timeCurves = timeCurves
         options.timeMapMode = timeMapMode

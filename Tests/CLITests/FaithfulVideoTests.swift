@@ -217,3 +217,109 @@ struct VariableFrameRateTests {
         #expect(r.stdout.contains("20 frames in → 35 out (15 interpolated"), "\(r.stdout)")
     }
 }
+
+/// ffprobe's entries for the first video stream and its first frame's side data.
+private func probeJSON(_ url: URL, _ entries: String) throws -> [String: Any] {
+    let data = try MediaTools.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1",
+                                              "-show_entries", entries, "-of", "json", url.path])
+    return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+}
+
+@Suite("faithful video: bit depth, HDR10 and codecs", .enabled(if: videoReady, "needs ffmpeg and the weights (Scripts/setup.sh)"))
+struct DepthAndCodecTests {
+    @Test("a 10-bit BT.709 source stays 10-bit: t = 0 frames within an ideal round trip in 10-bit code values")
+    func tenBit() throws {
+        let dir = Scratch.directory("ten-bit")
+        let input = dir.appendingPathComponent("ten.mkv"), output = dir.appendingPathComponent("out.mkv")
+        try MediaTools.make(input, ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-frames:v", "2",
+                                    "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p10le",
+                                    "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+                                    "-c:v", "libx264", "-qp", "0"])
+        let r = try runTween(["video", input.path, "-o", output.path, "--multi", "2", "--crf", "0"])
+        try #require(r.status == 0, "\(r.stderr)")
+        let stream = try #require((try probeJSON(output, "stream=pix_fmt,color_space,color_range")["streams"] as? [[String: Any]])?.first)
+        #expect(stream["pix_fmt"] as? String == "yuv420p10le" && stream["color_space"] as? String == "bt709" && stream["color_range"] as? String == "tv")
+
+        func decode16(_ url: URL) throws -> [[UInt16]] {
+            let data = try MediaTools.run("ffmpeg", ["-nostdin", "-v", "error", "-i", url.path, "-vf", "scale=in_color_matrix=bt709:in_range=tv,format=rgb48le",
+                                                     "-f", "rawvideo", "-"])
+            let size = 640 * 360 * 3
+            let values = data.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }
+            return stride(from: 0, to: values.count - size + 1, by: size).map { Array(values[$0..<$0 + size]) }
+        }
+        let a = try decode16(input), b = try decode16(output)
+        try #require(a.count == 2 && b.count == 4)
+        for i in 0..<2 {
+            // In 10-bit code values (0…1023): 65535 / 1023 per step.
+            var squared = 0.0, absolute = 0.0
+            for j in a[i].indices {
+                let d = (Double(a[i][j]) - Double(b[2 * i][j])) * 1023 / 65535
+                squared += d * d
+                absolute += abs(d)
+            }
+            let psnr = 10 * log10(1023 * 1023 / max(squared / Double(a[i].count), 1e-12))
+            let mean = absolute / Double(a[i].count)
+            print("10-bit source frame \(i): \(String(format: "%.2f dB, mean error %.2f", psnr, mean)) 10-bit code values")
+            #expect(psnr >= 40 && mean <= 1.5, "frame \(i): \(psnr) dB, mean error \(mean)")
+        }
+    }
+
+    @Test("HDR10 HEVC: transfer, primaries, 10 bits, mastering display and content light level carried")
+    func hdr10() throws {
+        let dir = Scratch.directory("hdr10")
+        let input = dir.appendingPathComponent("hdr.mkv")
+        try MediaTools.make(input, ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-frames:v", "2",
+                                    "-vf", "scale=out_color_matrix=bt2020:out_range=tv,format=yuv420p10le",
+                                    "-colorspace", "bt2020nc", "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-color_range", "tv",
+                                    "-c:v", "libx265", "-x265-params",
+                                    "log-level=error:hdr10=1:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400"])
+        for name in ["out.mkv", "out.mp4"] {
+            let output = dir.appendingPathComponent(name)
+            let r = try runTween(["video", input.path, "-o", output.path, "--multi", "2"])
+            try #require(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("HDR10 metadata carried (mastering display, content light level)"), "\(r.stdout)")
+            let json = try probeJSON(output, "stream=codec_name,pix_fmt,color_space,color_transfer,color_primaries:frame_side_data")
+            let stream = try #require((json["streams"] as? [[String: Any]])?.first)
+            #expect(stream["codec_name"] as? String == "hevc" && stream["pix_fmt"] as? String == "yuv420p10le")
+            #expect(stream["color_transfer"] as? String == "smpte2084" && stream["color_primaries"] as? String == "bt2020"
+                    && stream["color_space"] as? String == "bt2020nc")
+            let sides = ((json["frames"] as? [[String: Any]])?.first?["side_data_list"] as? [[String: Any]]) ?? []
+            let display = sides.first { $0["side_data_type"] as? String == "Mastering display metadata" }
+            let light = sides.first { $0["side_data_type"] as? String == "Content light level metadata" }
+            #expect(display?["green_x"] as? String == "13250/50000" && display?["max_luminance"] as? String == "10000000/10000"
+                    && display?["min_luminance"] as? String == "1/10000", "\(String(describing: display))")
+            #expect(light?["max_content"] as? Int == 1000 && light?["max_average"] as? Int == 400, "\(String(describing: light))")
+        }
+    }
+
+    @Test("--codec: each codec's stream and pixel format; odd sizes 4:4:4; a codec the container cannot hold is refused up front")
+    func codecs() throws {
+        let dir = Scratch.directory("codecs")
+        let input = dir.appendingPathComponent("in.mp4"), odd = dir.appendingPathComponent("odd.mkv")
+        try Clips.testsrc(input, rate: "25", frames: 3)
+        try MediaTools.make(odd, ["-f", "lavfi", "-i", "testsrc=size=65x49:rate=25", "-frames:v", "2", "-c:v", "libx264", "-pix_fmt", "yuv444p"])
+        let cases: [(String, [String], String, String)] = [
+            ("h264.mp4", [], "h264", "yuv420p"), ("hevc.mp4", ["--codec", "hevc"], "hevc", "yuv420p"),
+            ("ffv1.mkv", ["--codec", "ffv1"], "ffv1", "yuv444p"), ("prores.mov", ["--codec", "prores"], "prores", "yuv422p10le"),
+            ("vp9.webm", [], "vp9", "yuv420p"),
+        ]
+        for (name, options, codec, pixelFormat) in cases {
+            let output = dir.appendingPathComponent(name)
+            let r = try runTween(["video", input.path, "-o", output.path, "--multi", "2"] + options)
+            try #require(r.status == 0, "\(name): \(r.stderr)")
+            let stream = try #require((try probeJSON(output, "stream=codec_name,pix_fmt")["streams"] as? [[String: Any]])?.first)
+            #expect(stream["codec_name"] as? String == codec && stream["pix_fmt"] as? String == pixelFormat, "\(name): \(stream)")
+            #expect(try MediaTools.stream(output, "video")?.frames == 6, "\(name)")
+            if name.hasSuffix(".webm") { #expect(try MediaTools.stream(output, "audio")?.codec == "opus", "AAC re-encoded as Opus for WebM") }
+        }
+        let oddOut = dir.appendingPathComponent("odd-out.mkv")
+        let r = try runTween(["video", odd.path, "-o", oddOut.path, "--multi", "2"])
+        try #require(r.status == 0, "\(r.stderr)")
+        #expect((try probeJSON(oddOut, "stream=pix_fmt")["streams"] as? [[String: Any]])?.first?["pix_fmt"] as? String == "yuv444p")
+
+        let refusedDir = dir.appendingPathComponent("refused")
+        try FileManager.default.createDirectory(at: refusedDir, withIntermediateDirectories: true)
+        expectCleanFailure(try runTween(["video", input.path, "-o", refusedDir.appendingPathComponent("x.mp4").path, "--multi", "2", "--codec", "ffv1"]),
+                           mentions: "--codec ffv1 cannot be written to .mp4 (it goes in .mkv)", directory: refusedDir)
+    }
+}
