@@ -150,6 +150,15 @@ int tween_png_read_rgb8(const char *path, uint32_t max_side, uint32_t *width, ui
 
 int tween_png_write_rgb8(const char *path, uint32_t width, uint32_t height, const uint8_t *pixels,
                          char *error, size_t error_size) {
+    return tween_png_write_rgb(path, width, height, 8, pixels, error, error_size);
+}
+
+int tween_png_write_rgb(const char *path, uint32_t width, uint32_t height, int bit_depth, const void *pixels,
+                        char *error, size_t error_size) {
+    if (bit_depth != 8 && bit_depth != 16) {
+        snprintf(error, error_size, "bit depth %d is not 8 or 16", bit_depth);
+        return -1;
+    }
     FILE *file = fopen(path, "wb");
     if (!file) {
         snprintf(error, error_size, "cannot create (%s)", strerror(errno));
@@ -170,10 +179,14 @@ int tween_png_write_rgb8(const char *path, uint32_t width, uint32_t height, cons
         return -1;
     }
     png_init_io(png, file);
-    png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+    png_set_IHDR(png, info, width, height, bit_depth, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
-    for (uint32_t y = 0; y < height; y++) png_write_row(png, pixels + (size_t)y * width * 3);
+    // PNG stores 16-bit samples big-endian; ours are the machine's order.
+    const uint16_t probe = 1;
+    if (bit_depth == 16 && *(const uint8_t *)&probe == 1) png_set_swap(png);
+    const size_t row_bytes = (size_t)width * 3 * (size_t)(bit_depth / 8);
+    for (uint32_t y = 0; y < height; y++) png_write_row(png, (png_const_bytep)pixels + (size_t)y * row_bytes);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     if (fclose(file) != 0) {

@@ -101,6 +101,21 @@ public enum PNG {
     }
 }
 
+extension PNG {
+    /// Writes interleaved 16-bit RGB (`width × height × 3` values) as a 16-bit PNG at `path`
+    /// directly (a frame inside a staged folder).
+    public static func encode16(_ pixels: [UInt16], width: Int, height: Int, to path: URL) throws {
+        precondition(pixels.count == width * height * 3, "\(pixels.count) values for a \(width)x\(height) RGB image")
+        var message = [CChar](repeating: 0, count: 256)
+        let status = pixels.withUnsafeBufferPointer { p in
+            tween_png_write_rgb(path.path, UInt32(width), UInt32(height), 16, p.baseAddress, &message, message.count)
+        }
+        guard status == 0 else {
+            throw ImageError("\(path.path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+        }
+    }
+}
+
 /// libpng's message, said plainly where it is terse ("Read Error" means the file ended early).
 private func libpngMessage(_ buffer: [CChar]) -> String {
     let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -106,8 +106,11 @@ public struct VideoInfo: Sendable, Equatable {
 
 /// Reads stream information with `ffprobe -of json`.
 public enum VideoProbe {
-    public static func probe(_ url: URL) throws -> VideoInfo {
-        let path = url.path
+    public static func probe(_ url: URL) throws -> VideoInfo { try probe(.file(url)) }
+
+    public static func probe(_ input: MediaInput) throws -> VideoInfo {
+        let path = input.url.path
+        if input.isSequence { return try probeSequence(input) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw MediaError("\(path): no such file")
@@ -123,17 +126,26 @@ public enum VideoProbe {
         let status = child.wait()
         guard status == 0 else { throw MediaError("\(path): not a video ffmpeg can read (\(child.lastErrorLine))") }
         var info = try parse(data, path: path)
-        info.frameDurations = frameDurations(path, stream: info.streamIndex)
-        if info.color.isHDR { info.hdrMetadata = hdrMetadata(path, stream: info.streamIndex) }
+        info.frameDurations = frameDurations(input, stream: info.streamIndex)
+        if info.color.isHDR { info.hdrMetadata = hdrMetadata(input, stream: info.streamIndex) }
         return info
     }
 
+    /// A numbered image sequence: one stream at the rate given, as many frames as images.
+    static func probeSequence(_ input: MediaInput) throws -> VideoInfo {
+        let child = try ChildProcess(tool: "ffprobe", arguments: ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
+                                     + input.arguments, input: false, output: true)
+        let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
+        guard child.wait() == 0 else { throw MediaError("\(input.url.path): not an image sequence ffmpeg can read (\(child.lastErrorLine))") }
+        return try parse(data, path: input.url.path)
+    }
+
     /// The mastering-display and content-light side data of the stream's first frame, when any.
-    static func hdrMetadata(_ path: String, stream: Int) -> HDRMetadata? {
+    static func hdrMetadata(_ input: MediaInput, stream: Int) -> HDRMetadata? {
         guard let child = try? ChildProcess(tool: "ffprobe", arguments: [
             "-v", "error", "-select_streams", "\(stream)", "-read_intervals", "%+#1",
-            "-show_entries", "frame_side_data", "-of", "json", "--", path,
-        ], input: false, output: true) else { return nil }
+            "-show_entries", "frame_side_data", "-of", "json",
+        ] + input.arguments, input: false, output: true) else { return nil }
         let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
         guard child.wait() == 0 else { return nil }
         return HDRMetadata(ffprobeFrames: data)
@@ -144,11 +156,11 @@ public enum VideoProbe {
 
     /// The range of gaps between consecutive presentation timestamps of the first
     /// `timestampSample` packets of stream `stream`; nil when ffprobe gives fewer than 3.
-    static func frameDurations(_ path: String, stream: Int) -> ClosedRange<Double>? {
+    static func frameDurations(_ input: MediaInput, stream: Int) -> ClosedRange<Double>? {
         guard let child = try? ChildProcess(tool: "ffprobe", arguments: [
             "-v", "error", "-select_streams", "\(stream)", "-show_entries", "packet=pts_time",
-            "-read_intervals", "%+#\(timestampSample)", "-of", "csv=p=0", "--", path,
-        ], input: false, output: true) else { return nil }
+            "-read_intervals", "%+#\(timestampSample)", "-of", "csv=p=0",
+        ] + input.arguments, input: false, output: true) else { return nil }
         let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
         guard child.wait() == 0 else { return nil }
         return frameDurations(fromPacketTimes: String(decoding: data, as: UTF8.self))
@@ -158,11 +170,12 @@ public enum VideoProbe {
     /// decoder gives the frames (the order `VideoReader` reads them). A whole decoding pass, so
     /// only run for variable-rate sources. Throws when a frame has no timestamp or the times do
     /// not increase (the frames could not be placed in time).
-    public static func frameTimestamps(_ url: URL, info: VideoInfo) throws -> [Int] {
+    public static func frameTimestamps(_ input: MediaInput, info: VideoInfo) throws -> [Int] {
+        let url = input.url
         let child = try ChildProcess(tool: "ffprobe", arguments: [
             "-v", "error", "-select_streams", "\(info.streamIndex)", "-show_entries", "frame=best_effort_timestamp",
-            "-of", "csv=p=0", "--", url.path,
-        ], input: false, output: true)
+            "-of", "csv=p=0",
+        ] + input.arguments, input: false, output: true)
         let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
         guard child.wait() == 0 else { throw MediaError("\(url.path): reading the frames' timestamps failed (\(child.lastErrorLine))") }
         return try timestamps(fromFrameList: String(decoding: data, as: UTF8.self), path: url.path)
@@ -232,7 +245,8 @@ public enum VideoProbe {
         let pixelFormat = video.pix_fmt ?? "unknown"
         var depth = video.bits_per_raw_sample.flatMap { Int($0) } ?? 0
         if !(1...16).contains(depth) {
-            depth = [9, 10, 12, 14, 16].first { pixelFormat.hasSuffix("\($0)le") || pixelFormat.hasSuffix("\($0)be") } ?? 8
+            depth = [9, 10, 12, 14, 16].first { pixelFormat.hasSuffix("\($0)le") || pixelFormat.hasSuffix("\($0)be") }
+                ?? (["rgb48", "bgr48", "rgba64", "bgra64", "ya16"].contains { pixelFormat.hasPrefix($0) } ? 16 : 8)
         }
         var info = VideoInfo(
             streamIndex: video.index ?? 0, codec: video.codec_name ?? "unknown",

@@ -21,13 +21,17 @@ public final class VideoReader {
 
     /// - Parameter deep: decode a source deeper than 8 bits at 16 bits per component (read with
     ///   `nextTensor`); 8-bit sources are decoded at 8 bits either way.
-    public init(url: URL, info: VideoInfo, deep: Bool = false) throws {
-        self.url = url
+    public convenience init(url: URL, info: VideoInfo, deep: Bool = false) throws {
+        try self.init(input: .file(url), info: info, deep: deep)
+    }
+
+    public init(input: MediaInput, info: VideoInfo, deep: Bool = false) throws {
+        self.url = input.url
         self.info = info
         bytesPerComponent = deep && info.bitDepth > 8 ? 2 : 1
         assembler = FrameAssembler(frameSize: info.width * info.height * 3 * bytesPerComponent)
         child = try ChildProcess(tool: "ffmpeg", arguments: [
-            "-nostdin", "-hide_banner", "-v", "error", "-xerror", "-i", url.path,
+            "-nostdin", "-hide_banner", "-v", "error", "-xerror"] + input.arguments + [
             "-map", "0:\(info.streamIndex)", "-an", "-sn", "-dn", "-fps_mode", "passthrough",
             // The source's own matrix and range (or a player's default), never ffmpeg's BT.601 guess
             // for untagged HD; the writer converts back with the same pair (`VideoColor`).
@@ -166,7 +170,7 @@ public final class VideoWriter {
     ///   - inputBytesPerComponent: 1 for 8-bit frames (`write(_:)`), 2 for 16-bit (`write(pixels16:)`).
     ///   - source: the input whose audio and subtitles are copied, with its probe.
     public init(destination: URL, container: String, width: Int, height: Int, rate: (Int, Int),
-                settings: EncoderSettings, inputBytesPerComponent: Int = 1, source: URL?, sourceInfo: VideoInfo?) throws {
+                settings: EncoderSettings, inputBytesPerComponent: Int = 1, source: MediaInput?, sourceInfo: VideoInfo?) throws {
         self.destination = destination
         precondition(inputBytesPerComponent == 1 || inputBytesPerComponent == 2)
         self.inputBytesPerComponent = inputBytesPerComponent
@@ -187,8 +191,8 @@ public final class VideoWriter {
         var maps = ["-map", "0:v:0"]
         var audioCodecs = ["-c:a", "copy"]
         var transcoded: [String] = []
-        if let source, let sourceInfo {
-            arguments += ["-i", source.path]
+        if let source, let sourceInfo, !source.isSequence {  // a sequence has no audio or subtitles
+            arguments += source.arguments
             if sourceInfo.hasAudio { maps += ["-map", "1:a"] }
             transcoded = Self.audioNeedingTranscode(sourceInfo, container: container)
             if let copyable = Self.copyableAudio(container) {
@@ -278,6 +282,15 @@ public struct PNGSequenceWriter {
         let name = String(format: "%06d.png", count)
         // The folder is a staging folder (`StagedOutput`), so each frame is written in place.
         do { try PNG.encode(image, to: directory.appendingPathComponent(name)) } catch let e as ImageError {
+            throw MediaError(e.message)
+        }
+    }
+
+    /// A 16-bit frame (interleaved RGB values), as a 16-bit PNG.
+    public mutating func write(pixels16: [UInt16], width: Int, height: Int) throws {
+        count += 1
+        let name = String(format: "%06d.png", count)
+        do { try PNG.encode16(pixels16, width: width, height: height, to: directory.appendingPathComponent(name)) } catch let e as ImageError {
             throw MediaError(e.message)
         }
     }

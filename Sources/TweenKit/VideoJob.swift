@@ -21,6 +21,8 @@ public struct VideoOptions: Codable, Sendable, Equatable {
     public var sceneThreshold: Double = SceneCutDetector.defaultThreshold
     public var crf: Int = 18
     public var preset: String = "medium"
+    /// The frame rate of an image-sequence input (a folder of numbered frames or a printf pattern).
+    public var inputFPS: String? = nil
     /// The output's video codec; nil: H.264 (HEVC for HDR sources, VP9 for .webm).
     public var codec: VideoCodec? = nil
     /// `MASK.png:CURVE` arguments (RIFE v4.25).
@@ -64,6 +66,8 @@ public struct VideoJob: Sendable {
 
     public let options: VideoOptions
     public let input: URL
+    /// What is read: the file, or the image sequence at `--input-fps`.
+    public let source: MediaInput
     public let output: URL
     let kind: OutputKind
     let target: Timeline.Target
@@ -119,6 +123,21 @@ public struct VideoJob: Sendable {
             }
         }
         input = URL(fileURLWithPath: options.input).standardizedFileURL
+        var isFolder: ObjCBool = false
+        let isSequence = options.input.contains("%") || (FileManager.default.fileExists(atPath: input.path, isDirectory: &isFolder) && isFolder.boolValue)
+        if isSequence {
+            guard let text = options.inputFPS else {
+                throw TweenError("\(options.input): an image sequence has no frame rate of its own; give --input-fps (e.g. 24 or 24000/1001)")
+            }
+            guard let rate = Rational(frameRate: text), rate.doubleValue <= 1000 else {
+                throw TweenError("--input-fps must be a positive rate such as 24, 24000/1001 or 23.976 (got \(text))")
+            }
+            do { source = try MediaInput.sequence(input.path.contains("%") ? options.input : input.path, rate: "\(rate.numerator)/\(rate.denominator)") }
+            catch { throw TweenError((error as? MediaError)?.message ?? "\(options.input): \(error)") }
+        } else {
+            if options.inputFPS != nil { throw TweenError("--input-fps is for image sequences; a video file has its own rate") }
+            source = .file(input)
+        }
         var outputPath = options.output
         while outputPath.count > 1 && outputPath.hasSuffix("/") { outputPath.removeLast() }
         output = URL(fileURLWithPath: outputPath).standardizedFileURL
@@ -131,8 +150,8 @@ public struct VideoJob: Sendable {
             guard let container else { throw TweenError("--codec \(codec.rawValue): a folder of PNG frames has no codec; give a video file as output") }
             if let reason = VideoWriter.refusal(codec: codec, container: container, width: 2, height: 2) { throw TweenError(reason) }
         }
-        try checkReportFiles([("--report", options.report), ("--review", options.review)], inputs: [input])
-        do { try StagedOutput.check(output, kind: kind, inputs: [input], force: options.force) } catch { throw error.asTweenError }
+        try checkReportFiles([("--report", options.report), ("--review", options.review)], inputs: [source.url])
+        do { try StagedOutput.check(output, kind: kind, inputs: [source.url], force: options.force) } catch { throw error.asTweenError }
     }
 
     var container: String? {
@@ -202,7 +221,7 @@ public struct VideoJob: Sendable {
     private func runChecked(cancellation: JobCancellation, progress: (VideoProgress) -> Void) throws -> VideoReport {
         ProcessSettings.ignoreBrokenPipes()
         let info: VideoInfo
-        do { info = try VideoProbe.probe(input) } catch let e as MediaError { throw TweenError(e.message) }
+        do { info = try VideoProbe.probe(source) } catch let e as MediaError { throw TweenError(e.message) }
         // A variable-rate source is placed in time by its frames' own timestamps (a decoding pass
         // of ffprobe's, cheap beside the network); a constant-rate one by its rate, as always.
         var sourceTimes: [Rational]?
@@ -212,7 +231,7 @@ public struct VideoJob: Sendable {
                 throw TweenError("\(input.path): variable frame rate, and the stream gives no time base to read its timestamps by")
             }
             let stamps: [Int]
-            do { stamps = try VideoProbe.frameTimestamps(input, info: info) } catch let e as MediaError { throw TweenError(e.message) }
+            do { stamps = try VideoProbe.frameTimestamps(source, info: info) } catch let e as MediaError { throw TweenError(e.message) }
             try cancellation.check()
             if stamps.count == 1 { throw TweenError("\(input.path): only one frame; at least two are needed to interpolate") }
             if stamps.count >= 2 {
@@ -244,13 +263,13 @@ public struct VideoJob: Sendable {
 
         // Claim the temporary output now, so an unwritable directory fails before any work.
         let staged: StagedOutput
-        do { staged = try StagedOutput(output, kind: kind, inputs: [input], force: options.force) } catch { throw error.asTweenError }
+        do { staged = try StagedOutput(output, kind: kind, inputs: [source.url], force: options.force) } catch { throw error.asTweenError }
         defer { staged.discard() }  // a no-op once committed
 
         let reader: VideoReader
-        // Sources deeper than 8 bits are decoded at 16 and written at their depth (video files only;
-        // PNG folders are 8-bit). 8-bit sources keep the exact 8-bit path.
-        do { reader = try VideoReader(url: input, info: info, deep: container != nil) } catch let e as MediaError { throw TweenError(e.message) }
+        // Sources deeper than 8 bits are decoded at 16 and written at their depth (10-bit video,
+        // 16-bit PNG). 8-bit sources keep the exact 8-bit path.
+        do { reader = try VideoReader(input: source, info: info, deep: true) } catch let e as MediaError { throw TweenError(e.message) }
         defer { reader.cancel() }
         var source = ReaderSource(reader: reader, cancellation: cancellation)
 
@@ -281,7 +300,7 @@ public struct VideoJob: Sendable {
                     destination: staged.staging, container: container, width: info.width, height: info.height,
                     rate: (timeline.outputRate.numerator, timeline.outputRate.denominator),
                     settings: EncoderSettings(crf: options.crf, preset: options.preset, codec: options.codec),
-                    inputBytesPerComponent: reader.bytesPerComponent, source: input, sourceInfo: info)
+                    inputBytesPerComponent: reader.bytesPerComponent, source: self.source, sourceInfo: info)
                 defer { writer.cancel() }
                 encoded = (writer.codec, writer.pixelFormat)
                 let deep = reader.bytesPerComponent == 2
@@ -294,7 +313,11 @@ public struct VideoJob: Sendable {
                 transcoded = writer.transcodedAudio
             } else {
                 var frames = PNGSequenceWriter(directory: staged.staging)
-                var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { try frames.write(RGBImage(tensor: $0)) })
+                let deep = reader.bytesPerComponent == 2
+                var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { frame in
+                    if deep { try frames.write(pixels16: RGBImage.pixels16(frame), width: frame.w, height: frame.h) }
+                    else { try frames.write(RGBImage(tensor: frame)) }
+                })
                 stats = try pipeline.run(source: &source, sink: &sink, progress: report, observe: observe)
             }
         } catch let e as MediaError {
@@ -334,9 +357,7 @@ public struct VideoJob: Sendable {
         }
         summary.codec = encoded?.codec.rawValue
         summary.pixelFormat = encoded?.pixelFormat
-        if info.bitDepth > 8 && container == nil {
-            summary.notes.append("\(info.bitDepth)-bit source written as 8-bit PNG frames (16-bit PNG is not written yet; a video output keeps the depth)")
-        }
+        if info.bitDepth > 8 && container == nil { summary.notes.append("\(info.bitDepth)-bit source written as 16-bit PNG frames") }
         if let encoded, info.bitDepth > encoded.codec.outputDepth(sourceDepth: info.bitDepth) {
             summary.notes.append("\(info.bitDepth)-bit source written at \(encoded.codec.outputDepth(sourceDepth: info.bitDepth)) bits (\(encoded.pixelFormat))")
         }
@@ -365,7 +386,7 @@ public struct VideoJob: Sendable {
         if let path = options.report {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do { try StagedOutput.write(try encoder.encode(summary), to: URL(fileURLWithPath: path), inputs: [input]) } catch let e as OutputError {
+            do { try StagedOutput.write(try encoder.encode(summary), to: URL(fileURLWithPath: path), inputs: [self.source.url]) } catch let e as OutputError {
                 throw TweenError("\(path): cannot write the report (\(e.message))")
             }
         }

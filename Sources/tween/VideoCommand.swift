@@ -24,7 +24,9 @@ struct VideoCommand: ParsableCommand {
             e.g. face.png:0=0,0.5=0.1,1=1. Split at the last colon; repeatable, later masks on top; rife-v4.25 only.
             """)
 
-    @Argument(help: "The input video (any container and codec ffmpeg reads).") var input: String
+    @Argument(help: "The input video (any container and codec ffmpeg reads), or an image sequence: a folder of numbered frames or a pattern such as frames/%06d.png (with --input-fps).")
+    var input: String
+    @Option(help: "Frame rate of an image-sequence input: 24, 24000/1001, 23.976 …") var inputFps: String?
     @Option(name: .shortAndLong, help: "Output video (.mp4, .mov, .mkv) or PNG directory.") var output: String
     @Option(help: "Output frames per input frame (N-1 new frames in each pair), ≥ 2.") var multi: Int?
     @Option(help: "Output frame rate: an integer, a fraction (60000/1001) or a decimal (59.94 means 60000/1001).")
@@ -60,6 +62,7 @@ struct VideoCommand: ParsableCommand {
         options.sceneThreshold = sceneThreshold
         options.crf = crf
         options.codec = codec
+        options.inputFPS = inputFps
         options.preset = preset
         options.timeCurves = timeCurves
         options.timeMapMode = timeMapMode

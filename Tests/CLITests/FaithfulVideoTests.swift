@@ -323,3 +323,58 @@ struct DepthAndCodecTests {
                            mentions: "--codec ffv1 cannot be written to .mp4 (it goes in .mkv)", directory: refusedDir)
     }
 }
+
+@Suite("faithful video: image sequences in, 16-bit PNG out", .enabled(if: videoReady, "needs ffmpeg and the weights (Scripts/setup.sh)"))
+struct SequenceTests {
+    @Test("a folder of frames and a %06d pattern at --input-fps; a gap or a missing rate is one clear line")
+    func sequences() throws {
+        let dir = Scratch.directory("sequence")
+        let frames = dir.appendingPathComponent("frames")
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+        try MediaTools.make(frames.appendingPathComponent("shot_%04d.png"), ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", "5"])
+        let out = dir.appendingPathComponent("out.mkv")
+        let r = try runTween(["video", frames.path, "-o", out.path, "--multi", "2", "--input-fps", "24000/1001"])
+        try #require(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("5 frames in → 10 out") && r.stdout.contains("48000/1001 fps"), "\(r.stdout)")
+        #expect(try MediaTools.stream(out, "video")?.frames == 10)
+        // The t = 0 frames are the images themselves.
+        let decoded = try MediaTools.decodeRGB(out, width: 64, height: 48)
+        let pattern = dir.appendingPathComponent("pattern")
+        let p = try runTween(["video", frames.appendingPathComponent("shot_%04d.png").path, "-o", pattern.path, "--multi", "2", "--input-fps", "25"])
+        try #require(p.status == 0, "\(p.stderr)")
+        let first = try PNGFile.rgb(frames.appendingPathComponent("shot_0001.png")), written = try PNGFile.rgb(pattern.appendingPathComponent("000001.png"))
+        #expect(first == written, "frame 1 of the folder output is the first image, bit for bit")
+        #expect(decoded.count == 10)
+
+        let refused = dir.appendingPathComponent("refused")
+        try FileManager.default.createDirectory(at: refused, withIntermediateDirectories: true)
+        expectCleanFailure(try runTween(["video", frames.path, "-o", refused.appendingPathComponent("x.mp4").path, "--multi", "2"]),
+                           mentions: "give --input-fps", directory: refused)
+        try FileManager.default.removeItem(at: frames.appendingPathComponent("shot_0003.png"))
+        expectCleanFailure(try runTween(["video", frames.path, "-o", refused.appendingPathComponent("x.mp4").path, "--multi", "2", "--input-fps", "25"]),
+                           mentions: "gap: shot_0003.png is missing (after shot_0002.png)", directory: refused)
+    }
+
+    @Test("a 10-bit source into a PNG folder: 16-bit PNGs, t = 0 frames equal to ffmpeg's own 16-bit decode")
+    func sixteenBitPNG() throws {
+        let dir = Scratch.directory("png16")
+        let input = dir.appendingPathComponent("ten.mkv"), out = dir.appendingPathComponent("frames")
+        try MediaTools.make(input, ["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25", "-frames:v", "2",
+                                    "-vf", "format=yuv420p10le", "-colorspace", "bt709", "-color_range", "tv", "-c:v", "libx264", "-qp", "0"])
+        let r = try runTween(["video", input.path, "-o", out.path, "--multi", "2"])
+        try #require(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("10-bit source written as 16-bit PNG frames"))
+        let written = try MediaTools.run("ffmpeg", ["-nostdin", "-v", "error", "-i", out.appendingPathComponent("000001.png").path,
+                                                    "-f", "rawvideo", "-pix_fmt", "rgb48le", "-"])
+        let reference = try MediaTools.run("ffmpeg", ["-nostdin", "-v", "error", "-i", input.path, "-frames:v", "1",
+                                                      "-vf", "scale=in_color_matrix=bt709:in_range=tv,format=rgb48le", "-f", "rawvideo", "-"])
+        #expect(written.count == 96 * 64 * 6 && written == reference)
+    }
+}
+
+/// A PNG's pixels as ffmpeg decodes them to rgb24.
+enum PNGFile {
+    static func rgb(_ url: URL) throws -> Data {
+        try MediaTools.run("ffmpeg", ["-nostdin", "-v", "error", "-i", url.path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+    }
+}

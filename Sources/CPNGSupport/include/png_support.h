@@ -20,4 +20,8 @@ int tween_png_read_size(const char *path, uint32_t max_side, uint32_t *width, ui
 /// Returns 0 on success, -1 with a message in error on failure.
 int tween_png_write_rgb8(const char *path, uint32_t width, uint32_t height, const uint8_t *pixels,
                          char *error, size_t error_size);
+
+/// Writes RGB pixels of bit_depth 8 (bytes) or 16 (uint16_t in the machine's byte order) as a PNG.
+int tween_png_write_rgb(const char *path, uint32_t width, uint32_t height, int bit_depth, const void *pixels,
+                        char *error, size_t error_size);
 #endif
