@@ -30,7 +30,8 @@ final class ChildProcess: @unchecked Sendable {  // mutable state is guarded by 
     private var errorText = Data()
 
     /// Starts `tool` with `arguments`; `input`/`output` say whether we write its stdin / read its stdout.
-    init(tool: String, arguments: [String], input: Bool, output: Bool) throws {
+    /// - Parameter inheritOutput: the child writes to our own stdout (`tween video … -o -`).
+    init(tool: String, arguments: [String], input: Bool, output: Bool, inheritOutput: Bool = false) throws {
         guard let executable = FFmpeg.path(of: tool) else {
             throw MediaError("\(tool) not found; install ffmpeg (Scripts/setup.sh does)")
         }
@@ -39,7 +40,7 @@ final class ChildProcess: @unchecked Sendable {  // mutable state is guarded by 
         self.input = input ? Pipe() : nil
         self.output = output ? Pipe() : nil
         process.standardInput = self.input ?? FileHandle.nullDevice
-        process.standardOutput = self.output ?? FileHandle.nullDevice
+        process.standardOutput = self.output ?? (inheritOutput ? FileHandle.standardOutput : FileHandle.nullDevice)
         process.standardError = errors
         try process.run()
         ChildProcess.registry.add(self)
@@ -53,6 +54,26 @@ final class ChildProcess: @unchecked Sendable {  // mutable state is guarded by 
                 lock.unlock()
             }
             drained.leave()
+        }
+    }
+
+    /// Starts `tool` reading `source`: a file's name is in `arguments`; a pipe's bytes are fed to
+    /// the child's stdin: the prefix already read, then (`relay`) the rest of our stdin.
+    convenience init(tool: String, arguments: [String], reading source: MediaInput, output: Bool, relay: Bool) throws {
+        try self.init(tool: tool, arguments: arguments, input: source.stdinPrefix != nil, output: output)
+        guard let prefix = source.stdinPrefix, let pipe = input else { return }
+        let sink = pipe.fileHandleForWriting
+        Thread.detachNewThread {
+            // A child that stops reading (done, killed) makes the write fail: then stop quietly.
+            do {
+                try sink.write(contentsOf: prefix)
+                if relay {
+                    while let chunk = try FileHandle.standardInput.read(upToCount: 1 << 20), !chunk.isEmpty {
+                        try sink.write(contentsOf: chunk)
+                    }
+                }
+            } catch {}
+            try? sink.close()
         }
     }
 

@@ -9,9 +9,40 @@ public struct MediaInput: Sendable, Equatable {
     /// ffmpeg's and ffprobe's input options, ending with `-i NAME`.
     public let arguments: [String]
     public let isSequence: Bool
+    /// For standard input: the bytes read ahead to probe the stream (a pipe cannot be read twice,
+    /// so every probe is fed these, and the decoder these and then the rest of the pipe).
+    public let stdinPrefix: Data?
+
+    public var isPipe: Bool { stdinPrefix != nil }
+
+    init(url: URL, arguments: [String], isSequence: Bool, stdinPrefix: Data? = nil) {
+        self.url = url
+        self.arguments = arguments
+        self.isSequence = isSequence
+        self.stdinPrefix = stdinPrefix
+    }
+
+    /// Standard input before it is read (`standardInput()` reads ahead when the job runs).
+    public init(pipePlaceholder url: URL) {
+        self.init(url: url, arguments: ["-i", "pipe:0"], isSequence: false, stdinPrefix: Data())
+    }
 
     public static func file(_ url: URL) -> MediaInput {
         MediaInput(url: url, arguments: ["-i", url.path], isSequence: false)
+    }
+
+    /// How much of a pipe is read ahead for the probe: enough for any header and the first frames.
+    public static let pipeProbeBytes = 8 << 20
+
+    /// Standard input (y4m, NUT or any stream ffmpeg can read from a pipe): reads up to
+    /// `pipeProbeBytes` ahead now. Throws when nothing arrives.
+    public static func standardInput() throws -> MediaInput {
+        var prefix = Data()
+        while prefix.count < pipeProbeBytes, let chunk = try? FileHandle.standardInput.read(upToCount: pipeProbeBytes - prefix.count), !chunk.isEmpty {
+            prefix.append(chunk)
+        }
+        guard !prefix.isEmpty else { throw MediaError("standard input: empty (nothing was piped in)") }
+        return MediaInput(url: URL(fileURLWithPath: "/dev/stdin"), arguments: ["-i", "pipe:0"], isSequence: false, stdinPrefix: prefix)
     }
 
     /// Image formats a sequence may hold.

@@ -5,6 +5,8 @@
 /// for `.webm`.
 public enum VideoCodec: String, CaseIterable, Sendable, Codable {
     case h264, hevc, ffv1, prores, vp9, av1
+    /// Uncompressed frames, for pipes (`-o -`: NUT or y4m to another program).
+    case raw
 
     /// ffmpeg's encoder.
     public var encoder: String {
@@ -15,6 +17,7 @@ public enum VideoCodec: String, CaseIterable, Sendable, Codable {
         case .prores: "prores_ks"
         case .vp9: "libvpx-vp9"
         case .av1: "libsvtav1"
+        case .raw: "rawvideo"
         }
     }
 
@@ -25,17 +28,19 @@ public enum VideoCodec: String, CaseIterable, Sendable, Codable {
         case .ffv1: ["matroska"]
         case .prores: ["mov", "matroska"]
         case .vp9, .av1: ["webm", "matroska", "mp4"]
+        case .raw: ["nut", "yuv4mpegpipe", "matroska"]
         }
     }
 
     /// The default codec for a container and source: VP9 for WebM, HEVC for HDR, else H.264.
     public static func defaultCodec(container: String, hdr: Bool) -> VideoCodec {
         if container == "webm" { return .vp9 }
+        if container == "nut" || container == "yuv4mpegpipe" { return .raw }
         return hdr ? .hevc : .h264
     }
 
     /// Whether the codec's constant-quality scale is the one `--crf` sets (not FFV1, ProRes).
-    public var takesCRF: Bool { self != .ffv1 && self != .prores }
+    public var takesCRF: Bool { self != .ffv1 && self != .prores && self != .raw }
 
     /// The encoded pixel format for a source of `depth` bits (8 or deeper) at `width`×`height`:
     /// 4:2:0 where the codec and an even size allow it (what players expect), 4:4:4 for odd sizes
@@ -48,7 +53,7 @@ public enum VideoCodec: String, CaseIterable, Sendable, Codable {
         case .prores: return "yuv422p10le"
         case .ffv1: return deep ? "yuv444p16le" : "yuv444p"
         case .av1: return deep ? "yuv420p10le" : "yuv420p"  // SVT-AV1 takes 4:2:0 only (odd sizes refused up front)
-        case .h264, .hevc, .vp9:
+        case .h264, .hevc, .vp9, .raw:
             let chroma = even ? "yuv420p" : "yuv444p"
             return deep ? chroma + "10le" : chroma
         }
@@ -82,6 +87,7 @@ public enum VideoCodec: String, CaseIterable, Sendable, Codable {
         case .prores: return ["-profile:v", "3"]  // 422 HQ
         case .vp9: return ["-crf", "\(settings.crf)", "-b:v", "0", "-row-mt", "1", "-cpu-used", "4"]
         case .av1: return ["-crf", "\(settings.crf)", "-preset", "8"]
+        case .raw: return container == "yuv4mpegpipe" ? ["-strict", "-1"] : []  // y4m's 10-bit formats are "non-standard"
         }
     }
 }

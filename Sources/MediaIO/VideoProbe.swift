@@ -110,7 +110,7 @@ public enum VideoProbe {
 
     public static func probe(_ input: MediaInput) throws -> VideoInfo {
         let path = input.url.path
-        if input.isSequence { return try probeSequence(input) }
+        if input.isSequence || input.isPipe { return try probeSequence(input) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw MediaError("\(path): no such file")
@@ -131,13 +131,25 @@ public enum VideoProbe {
         return info
     }
 
-    /// A numbered image sequence: one stream at the rate given, as many frames as images.
+    /// A numbered image sequence (one stream at the rate given, as many frames as images), or a
+    /// pipe (probed from the bytes read ahead: its length is unknown, its colour and HDR side data
+    /// and the first frames' timestamps are read from them).
     static func probeSequence(_ input: MediaInput) throws -> VideoInfo {
         let child = try ChildProcess(tool: "ffprobe", arguments: ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
-                                     + input.arguments, input: false, output: true)
+                                     + input.arguments, reading: input, output: true, relay: false)
         let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
-        guard child.wait() == 0 else { throw MediaError("\(input.url.path): not an image sequence ffmpeg can read (\(child.lastErrorLine))") }
-        return try parse(data, path: input.url.path)
+        let name = input.isPipe ? "standard input" : input.url.path
+        guard child.wait() == 0 else {
+            throw MediaError("\(name): not \(input.isPipe ? "a stream" : "an image sequence") ffmpeg can read (\(child.lastErrorLine))")
+        }
+        var info = try parse(data, path: name)
+        if input.isPipe {
+            info.frameCount = nil
+            info.duration = nil
+            info.frameDurations = frameDurations(input, stream: info.streamIndex)
+            if info.color.isHDR { info.hdrMetadata = hdrMetadata(input, stream: info.streamIndex) }
+        }
+        return info
     }
 
     /// The mastering-display and content-light side data of the stream's first frame, when any.
@@ -145,7 +157,7 @@ public enum VideoProbe {
         guard let child = try? ChildProcess(tool: "ffprobe", arguments: [
             "-v", "error", "-select_streams", "\(stream)", "-read_intervals", "%+#1",
             "-show_entries", "frame_side_data", "-of", "json",
-        ] + input.arguments, input: false, output: true) else { return nil }
+        ] + input.arguments, reading: input, output: true, relay: false) else { return nil }
         let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
         guard child.wait() == 0 else { return nil }
         return HDRMetadata(ffprobeFrames: data)
@@ -160,7 +172,7 @@ public enum VideoProbe {
         guard let child = try? ChildProcess(tool: "ffprobe", arguments: [
             "-v", "error", "-select_streams", "\(stream)", "-show_entries", "packet=pts_time",
             "-read_intervals", "%+#\(timestampSample)", "-of", "csv=p=0",
-        ] + input.arguments, input: false, output: true) else { return nil }
+        ] + input.arguments, reading: input, output: true, relay: false) else { return nil }
         let data = (try? child.output!.fileHandleForReading.readToEnd()) ?? Data()
         guard child.wait() == 0 else { return nil }
         return frameDurations(fromPacketTimes: String(decoding: data, as: UTF8.self))

@@ -38,7 +38,7 @@ public final class VideoReader {
             "-vf", "scale=in_color_matrix=\(info.color.conversionMatrix(width: info.width, height: info.height))"
                 + ":in_range=\(info.color.conversionRange(pixelFormat: info.pixelFormat))",
             "-f", "rawvideo", "-pix_fmt", bytesPerComponent == 2 ? "rgb48le" : "rgb24", "-",
-        ], input: false, output: true)
+        ], reading: input, output: true, relay: true)
     }
 
     deinit { child.kill() }
@@ -170,7 +170,8 @@ public final class VideoWriter {
     ///   - inputBytesPerComponent: 1 for 8-bit frames (`write(_:)`), 2 for 16-bit (`write(pixels16:)`).
     ///   - source: the input whose audio and subtitles are copied, with its probe.
     public init(destination: URL, container: String, width: Int, height: Int, rate: (Int, Int),
-                settings: EncoderSettings, inputBytesPerComponent: Int = 1, source: MediaInput?, sourceInfo: VideoInfo?) throws {
+                settings: EncoderSettings, inputBytesPerComponent: Int = 1, source: MediaInput?, sourceInfo: VideoInfo?,
+                toStandardOutput: Bool = false) throws {
         self.destination = destination
         precondition(inputBytesPerComponent == 1 || inputBytesPerComponent == 2)
         self.inputBytesPerComponent = inputBytesPerComponent
@@ -191,7 +192,8 @@ public final class VideoWriter {
         var maps = ["-map", "0:v:0"]
         var audioCodecs = ["-c:a", "copy"]
         var transcoded: [String] = []
-        if let source, let sourceInfo, !source.isSequence {  // a sequence has no audio or subtitles
+        // A sequence has no audio or subtitles; a pipe cannot be read a second time for them; y4m holds video only.
+        if let source, let sourceInfo, !source.isSequence, !source.isPipe, container != "yuv4mpegpipe" {
             arguments += source.arguments
             if sourceInfo.hasAudio { maps += ["-map", "1:a"] }
             transcoded = Self.audioNeedingTranscode(sourceInfo, container: container)
@@ -215,10 +217,10 @@ public final class VideoWriter {
         arguments += Self.colorArguments(sourceInfo, width: width, height: height)
         arguments += audioCodecs + ["-c:s", "copy"]
         if container == "mp4" || container == "mov" { arguments += ["-movflags", "+faststart"] }
-        arguments += ["-f", container, destination.path]
+        arguments += ["-f", container, toStandardOutput ? "pipe:1" : destination.path]
         droppedSubtitles = dropped
         transcodedAudio = transcoded
-        child = try ChildProcess(tool: "ffmpeg", arguments: arguments, input: true, output: false)
+        child = try ChildProcess(tool: "ffmpeg", arguments: arguments, input: true, output: false, inheritOutput: toStandardOutput)
     }
 
     deinit { child.kill() }

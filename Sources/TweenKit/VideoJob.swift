@@ -23,6 +23,9 @@ public struct VideoOptions: Codable, Sendable, Equatable {
     public var preset: String = "medium"
     /// The frame rate of an image-sequence input (a folder of numbered frames or a printf pattern).
     public var inputFPS: String? = nil
+    /// With output `-`: the stream written to stdout, "nut" (raw video and the source's audio) or
+    /// "y4m" (raw video only).
+    public var pipeFormat: String = "nut"
     /// The output's video codec; nil: H.264 (HEVC for HDR sources, VP9 for .webm).
     public var codec: VideoCodec? = nil
     /// `MASK.png:CURVE` arguments (RIFE v4.25).
@@ -69,6 +72,8 @@ public struct VideoJob: Sendable {
     /// What is read: the file, or the image sequence at `--input-fps`.
     public let source: MediaInput
     public let output: URL
+    /// Output `-`: the frames stream to stdout (not atomic: a failure leaves a cut stream and exit 1).
+    public let toStandardOutput: Bool
     let kind: OutputKind
     let target: Timeline.Target
     /// `--time-curve` arguments split into the mask's path and the parsed curve.
@@ -122,7 +127,11 @@ public struct VideoJob: Sendable {
                                  + "the quality gate scores frames made in one pass at one time")
             }
         }
-        input = URL(fileURLWithPath: options.input).standardizedFileURL
+        input = URL(fileURLWithPath: options.input == "-" ? "/dev/stdin" : options.input).standardizedFileURL
+        toStandardOutput = options.output == "-"
+        guard options.pipeFormat == "nut" else {
+            throw TweenError("--pipe-format must be nut (y4m output is not written yet; got \(options.pipeFormat))")
+        }
         var isFolder: ObjCBool = false
         let isSequence = options.input.contains("%") || (FileManager.default.fileExists(atPath: input.path, isDirectory: &isFolder) && isFolder.boolValue)
         if isSequence {
@@ -136,12 +145,14 @@ public struct VideoJob: Sendable {
             catch { throw TweenError((error as? MediaError)?.message ?? "\(options.input): \(error)") }
         } else {
             if options.inputFPS != nil { throw TweenError("--input-fps is for image sequences; a video file has its own rate") }
-            source = .file(input)
+            // Standard input is read ahead for the probe when the job runs, not here.
+            source = options.input == "-" ? MediaInput(pipePlaceholder: input) : .file(input)
         }
         var outputPath = options.output
         while outputPath.count > 1 && outputPath.hasSuffix("/") { outputPath.removeLast() }
         output = URL(fileURLWithPath: outputPath).standardizedFileURL
-        switch output.pathExtension.lowercased() {
+        switch toStandardOutput ? "-" : output.pathExtension.lowercased() {
+        case "-": kind = .file
         case "mp4", "m4v", "mov", "mkv", "webm": kind = .file
         case "": kind = .frameFolder
         default: throw TweenError("\(options.output): output must be .mp4, .mov, .mkv, .webm or a directory for PNG frames")
@@ -151,11 +162,14 @@ public struct VideoJob: Sendable {
             if let reason = VideoWriter.refusal(codec: codec, container: container, width: 2, height: 2) { throw TweenError(reason) }
         }
         try checkReportFiles([("--report", options.report), ("--review", options.review)], inputs: [source.url])
-        do { try StagedOutput.check(output, kind: kind, inputs: [source.url], force: options.force) } catch { throw error.asTweenError }
+        if !toStandardOutput {
+            do { try StagedOutput.check(output, kind: kind, inputs: [source.url], force: options.force) } catch { throw error.asTweenError }
+        }
     }
 
     var container: String? {
-        switch output.pathExtension.lowercased() {
+        if toStandardOutput { return options.pipeFormat == "y4m" ? "yuv4mpegpipe" : "nut" }
+        return switch output.pathExtension.lowercased() {
         case "mp4", "m4v": "mp4"
         case "mov": "mov"
         case "mkv": "matroska"
@@ -220,8 +234,10 @@ public struct VideoJob: Sendable {
 
     private func runChecked(cancellation: JobCancellation, progress: (VideoProgress) -> Void) throws -> VideoReport {
         ProcessSettings.ignoreBrokenPipes()
+        let media: MediaInput
+        do { media = source.isPipe ? try MediaInput.standardInput() : source } catch let e as MediaError { throw TweenError(e.message) }
         let info: VideoInfo
-        do { info = try VideoProbe.probe(source) } catch let e as MediaError { throw TweenError(e.message) }
+        do { info = try VideoProbe.probe(media) } catch let e as MediaError { throw TweenError(e.message) }
         // A variable-rate source is placed in time by its frames' own timestamps (a decoding pass
         // of ffprobe's, cheap beside the network); a constant-rate one by its rate, as always.
         var sourceTimes: [Rational]?
@@ -230,8 +246,11 @@ public struct VideoJob: Sendable {
             guard let base = info.timeBase, base.numerator > 0, base.denominator > 0 else {
                 throw TweenError("\(input.path): variable frame rate, and the stream gives no time base to read its timestamps by")
             }
+            if media.isPipe {
+                throw TweenError("standard input: variable frame rate, and a pipe's timestamps cannot be read ahead; give the file instead")
+            }
             let stamps: [Int]
-            do { stamps = try VideoProbe.frameTimestamps(source, info: info) } catch let e as MediaError { throw TweenError(e.message) }
+            do { stamps = try VideoProbe.frameTimestamps(media, info: info) } catch let e as MediaError { throw TweenError(e.message) }
             try cancellation.check()
             if stamps.count == 1 { throw TweenError("\(input.path): only one frame; at least two are needed to interpolate") }
             if stamps.count >= 2 {
@@ -262,14 +281,16 @@ public struct VideoJob: Sendable {
         try cancellation.check()
 
         // Claim the temporary output now, so an unwritable directory fails before any work.
-        let staged: StagedOutput
-        do { staged = try StagedOutput(output, kind: kind, inputs: [source.url], force: options.force) } catch { throw error.asTweenError }
-        defer { staged.discard() }  // a no-op once committed
+        var staged: StagedOutput?
+        if !toStandardOutput {
+            do { staged = try StagedOutput(output, kind: kind, inputs: [source.url], force: options.force) } catch { throw error.asTweenError }
+        }
+        defer { staged?.discard() }  // a no-op once committed
 
         let reader: VideoReader
         // Sources deeper than 8 bits are decoded at 16 and written at their depth (10-bit video,
         // 16-bit PNG). 8-bit sources keep the exact 8-bit path.
-        do { reader = try VideoReader(input: source, info: info, deep: true) } catch let e as MediaError { throw TweenError(e.message) }
+        do { reader = try VideoReader(input: media, info: info, deep: true) } catch let e as MediaError { throw TweenError(e.message) }
         defer { reader.cancel() }
         var source = ReaderSource(reader: reader, cancellation: cancellation)
 
@@ -297,10 +318,10 @@ public struct VideoJob: Sendable {
         do {
             if let container {
                 let writer = try VideoWriter(
-                    destination: staged.staging, container: container, width: info.width, height: info.height,
+                    destination: staged?.staging ?? output, container: container, width: info.width, height: info.height,
                     rate: (timeline.outputRate.numerator, timeline.outputRate.denominator),
                     settings: EncoderSettings(crf: options.crf, preset: options.preset, codec: options.codec),
-                    inputBytesPerComponent: reader.bytesPerComponent, source: self.source, sourceInfo: info)
+                    inputBytesPerComponent: reader.bytesPerComponent, source: media, sourceInfo: info, toStandardOutput: toStandardOutput)
                 defer { writer.cancel() }
                 encoded = (writer.codec, writer.pixelFormat)
                 let deep = reader.bytesPerComponent == 2
@@ -312,7 +333,7 @@ public struct VideoJob: Sendable {
                 dropped = writer.droppedSubtitles
                 transcoded = writer.transcodedAudio
             } else {
-                var frames = PNGSequenceWriter(directory: staged.staging)
+                var frames = PNGSequenceWriter(directory: staged!.staging)
                 let deep = reader.bytesPerComponent == 2
                 var sink = FrameWriterSink(cancellation: cancellation, source: input, write: { frame in
                     if deep { try frames.write(pixels16: RGBImage.pixels16(frame), width: frame.w, height: frame.h) }
@@ -331,11 +352,11 @@ public struct VideoJob: Sendable {
         if let times = sourceTimes, times.count != stats.framesIn {
             throw TweenError("\(input.path): the decoder gave \(stats.framesIn) frames but listed \(times.count) timestamps; the frames cannot be placed in time")
         }
-        do { try staged.commit() } catch { throw error.asTweenError }
+        do { try staged?.commit() } catch { throw error.asTweenError }
         let seconds = Date().timeIntervalSince(started)
 
         var summary = VideoReport(
-            input: input.path, output: output.path, width: info.width, height: info.height,
+            input: media.isPipe ? "standard input" : input.path, output: toStandardOutput ? "standard output" : output.path, width: info.width, height: info.height,
             sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description, model: options.engine.model.rawValue,
             precision: precision.rawValue, cpuPath: Precision.cpuInstructionSet,
             framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated, networkPasses: stats.networkPasses,

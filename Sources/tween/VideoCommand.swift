@@ -13,7 +13,8 @@ struct VideoCommand: ParsableCommand {
             OUT ending in .mp4, .mov, .mkv or .webm is encoded with --codec (H.264 by default; HEVC for HDR, \
             VP9 for .webm) at the source's colour matrix, range, tags, pixel shape and bit depth (8 or 10 bits); \
             OUT with no extension (or ending in /) is a directory of numbered PNG frames (lossless, no audio). \
-            A variable-frame-rate source is placed in time by its frames' timestamps.
+            A variable-frame-rate source is placed in time by its frames' timestamps. IN may be - (a stream on \
+            stdin: y4m, NUT…) and OUT - (raw video and audio as NUT on stdout; messages then go to stderr).
             The output is written under a temporary name beside OUT and renamed when complete; a failure or \
             Ctrl-C leaves nothing behind. --force replaces only a file, or a folder of Tween's own numbered frames.
             --model rife-hdv3 makes only midpoints: other times come from recursive bisection, so it takes \
@@ -27,6 +28,8 @@ struct VideoCommand: ParsableCommand {
     @Argument(help: "The input video (any container and codec ffmpeg reads), or an image sequence: a folder of numbered frames or a pattern such as frames/%06d.png (with --input-fps).")
     var input: String
     @Option(help: "Frame rate of an image-sequence input: 24, 24000/1001, 23.976 …") var inputFps: String?
+    @Option(help: "With -o -: the stream written to stdout: nut (raw video with the source's audio).")
+    var pipeFormat: String = "nut"
     @Option(name: .shortAndLong, help: "Output video (.mp4, .mov, .mkv) or PNG directory.") var output: String
     @Option(help: "Output frames per input frame (N-1 new frames in each pair), ≥ 2.") var multi: Int?
     @Option(help: "Output frame rate: an integer, a fraction (60000/1001) or a decimal (59.94 means 60000/1001).")
@@ -63,6 +66,7 @@ struct VideoCommand: ParsableCommand {
         options.crf = crf
         options.codec = codec
         options.inputFPS = inputFps
+        options.pipeFormat = pipeFormat
         options.preset = preset
         options.timeCurves = timeCurves
         options.timeMapMode = timeMapMode
@@ -82,8 +86,10 @@ struct VideoCommand: ParsableCommand {
         }
         if live { Terminal.clearLine() }
         guard !quiet else { return }
-        print(summary.text)
-        if let line = summary.gateLine { print(line) }
-        for note in summary.notes { print(note.hasPrefix("wrote ") ? note : "note: \(note)") }
+        // With -o - the frames own stdout: everything said goes to stderr.
+        let say: (String) -> Void = output == "-" ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0) }
+        say(summary.text)
+        if let line = summary.gateLine { say(line) }
+        for note in summary.notes { say(note.hasPrefix("wrote ") ? note : "note: \(note)") }
     }
 }

@@ -378,3 +378,27 @@ enum PNGFile {
         try MediaTools.run("ffmpeg", ["-nostdin", "-v", "error", "-i", url.path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
     }
 }
+
+@Suite("faithful video: pipes", .enabled(if: videoReady, "needs ffmpeg and the weights (Scripts/setup.sh)"))
+struct PipeTests {
+    @Test("y4m on stdin in, NUT on stdout out: frame counts exact, messages on stderr only")
+    func pipes() throws {
+        let dir = Scratch.directory("pipes")
+        let y4m = dir.appendingPathComponent("in.y4m"), nut = dir.appendingPathComponent("out.nut")
+        try MediaTools.make(y4m, ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", "6", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe"])
+        let process = Process()
+        process.executableURL = try tweenExecutable()
+        process.arguments = ["video", "-", "-o", "-", "--multi", "2"]
+        process.standardInput = try FileHandle(forReadingFrom: y4m)
+        FileManager.default.createFile(atPath: nut.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: nut)
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(said)")
+        #expect(said.contains("6 frames in → 12 out") && said.contains("standard output"), "\(said)")
+        #expect(try MediaTools.stream(nut, "video")?.frames == 12)
+    }
+}
