@@ -33,7 +33,7 @@ public struct DropFrameProtocol: Sendable, Equatable {
     /// Below this mean absolute difference (0–255) two consecutive frames count as one frame shown twice.
     public var duplicateThreshold: Double
 
-    public static let defaultDuplicateThreshold = 0.5
+    public static let defaultDuplicateThreshold = DuplicateScan.defaultThreshold
 
     public init(gap: Int, allInner: Bool = false, sceneThreshold: Double = SceneCutDetector.defaultThreshold,
                 duplicateThreshold: Double = DropFrameProtocol.defaultDuplicateThreshold) {
@@ -198,20 +198,9 @@ extension Evaluator {
             return (.sceneCut, SceneCutDetector.distance(signatures[i - 1], signatures[i]))
         }
         for i in 1..<frames.count {
-            let difference = meanAbsoluteDifference(frames[i - 1], frames[i])
+            let difference = RGBImage.meanAbsoluteDifference(frames[i - 1], frames[i])
             if difference < threshold { return (.duplicate, difference) }
         }
         return nil
     }
-}
-
-/// Mean |a − b| over all pixels and channels, on the 0–255 scale.
-func meanAbsoluteDifference(_ a: RGBImage, _ b: RGBImage) -> Double {
-    var total = 0
-    a.pixels.withUnsafeBufferPointer { p in
-        b.pixels.withUnsafeBufferPointer { q in
-            for i in 0..<p.count { total += abs(Int(p[i]) - Int(q[i])) }
-        }
-    }
-    return Double(total) / Double(max(a.pixels.count, 1))
 }

@@ -26,15 +26,23 @@ public struct Timeline: Sendable, Equatable {
     /// between the two source frames whose times bracket it, at t = (time − earlier) / (later −
     /// earlier); the last frame lasts as long as the gap before it. Nil: frames are 1 / sourceRate apart.
     public let sourceTimes: [Rational]?
+    /// With `sourceTimes`: when the last source frame stops being shown (seconds after the first),
+    /// when that is known — after `--dedup` the last distinct frame lasts as long as its repeats did.
+    /// Nil: as long as the gap before it.
+    public let sourceEnd: Rational?
 
-    /// - Parameter sourceTimes: see `sourceTimes`; `--multi N` on such a source means N × `sourceRate`.
-    public init(sourceRate: Rational, target: Target, sourceTimes: [Rational]? = nil) {
+    /// - Parameters:
+    ///   - sourceTimes: see `sourceTimes`; `--multi N` on such a source means N × `sourceRate`.
+    ///   - sourceEnd: see `sourceEnd`; after the last time.
+    public init(sourceRate: Rational, target: Target, sourceTimes: [Rational]? = nil, sourceEnd: Rational? = nil) {
         precondition(sourceRate > Rational(0), "source rate must be positive")
         if let times = sourceTimes {
             precondition(times.first == Rational(0) && zip(times.dropFirst(), times).allSatisfy { $0 > $1 },
                          "source times must start at 0 and increase")
+            if let end = sourceEnd, let last = times.last { precondition(end > last, "the source must end after its last frame") }
         }
         self.sourceTimes = sourceTimes.flatMap { $0.count >= 2 ? $0 : nil }
+        self.sourceEnd = self.sourceTimes == nil ? nil : sourceEnd
         self.sourceRate = sourceRate
         switch target {
         case .multiply(let n):
@@ -77,6 +85,7 @@ public struct Timeline: Sendable, Equatable {
     func durationOfFrame(_ i: Int) -> Rational {
         guard let times = sourceTimes else { return Rational(1) / sourceRate }
         if i + 1 < times.count { return times[i + 1] - times[i] }
+        if let end = sourceEnd { return end - times[times.count - 1] }
         return times[times.count - 1] - times[times.count - 2]
     }
 

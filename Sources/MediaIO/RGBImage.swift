@@ -140,3 +140,18 @@ extension RGBImage {
         return out
     }
 }
+
+extension RGBImage {
+    /// Mean |a − b| over all pixels and channels, on the 0–255 scale (the duplicate-frame measure of
+    /// `tween eval` and `--dedup`). The images must be the same size.
+    public static func meanAbsoluteDifference(_ a: RGBImage, _ b: RGBImage) -> Double {
+        precondition(a.pixels.count == b.pixels.count, "images of different sizes")
+        var total = 0
+        a.pixels.withUnsafeBufferPointer { p in
+            b.pixels.withUnsafeBufferPointer { q in
+                for i in 0..<p.count { total += abs(Int(p[i]) - Int(q[i])) }
+            }
+        }
+        return Double(total) / Double(max(a.pixels.count, 1))
+    }
+}

@@ -113,6 +113,31 @@ public struct EncoderSettings: Sendable, Equatable {
     public static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 }
 
+/// What the writer does with the source's audio.
+public enum AudioPlan: Sendable, Equatable {
+    /// Copied as it is (re-encoded only where the container cannot hold it).
+    case copy
+    /// Left out.
+    case drop
+    /// Slowed down by this factor with its pitch kept (ffmpeg's `atempo`, chained: one filter
+    /// slows by at most 2×), re-encoded (AAC; Opus for WebM). Subtitles are left out: their times
+    /// would no longer match.
+    case slowed(Int)
+
+    /// The `atempo` chain that slows by `factor`: 0.5 as often as it fits, then the rest (in (0.5, 1)).
+    public static func tempoFilter(slowingBy factor: Int) -> String {
+        precondition(factor >= 1)
+        var rest = 1.0 / Double(factor)
+        var steps: [String] = []
+        while rest <= 0.5 + 1e-12 {
+            steps.append("atempo=0.5")
+            rest *= 2
+        }
+        if rest < 1 - 1e-12 { steps.append("atempo=" + String(format: "%.6f", rest)) }
+        return steps.isEmpty ? "anull" : steps.joined(separator: ",")
+    }
+}
+
 /// Encodes RGB frames (8 or 16 bits per component) with one of `VideoCodec` into MP4, MOV, MKV
 /// or WebM, and copies the input's audio and subtitle streams, all in one ffmpeg process: raw RGB on
 /// stdin, the source file as a second input from which only the audio and subtitle streams are mapped.
@@ -171,7 +196,7 @@ public final class VideoWriter {
     ///   - source: the input whose audio and subtitles are copied, with its probe.
     public init(destination: URL, container: String, width: Int, height: Int, rate: (Int, Int),
                 settings: EncoderSettings, inputBytesPerComponent: Int = 1, source: MediaInput?, sourceInfo: VideoInfo?,
-                toStandardOutput: Bool = false) throws {
+                toStandardOutput: Bool = false, audio: AudioPlan = .copy) throws {
         self.destination = destination
         precondition(inputBytesPerComponent == 1 || inputBytesPerComponent == 2)
         self.inputBytesPerComponent = inputBytesPerComponent
@@ -185,8 +210,12 @@ public final class VideoWriter {
             "-f", "rawvideo", "-pix_fmt", inputBytesPerComponent == 2 ? "rgb48le" : "rgb24",
             "-s", "\(width)x\(height)", "-framerate", "\(rate.0)/\(rate.1)",
         ]
-        // The video starts as far into the file as the source's did, so copied audio stays in sync.
-        if let offset = sourceInfo?.videoStartOffset, offset > 0, source != nil { arguments += ["-itsoffset", String(format: "%.6f", offset)] }
+        // The video starts as far into the file as the source's did, so copied audio stays in sync
+        // (slowed audio starts that much later too).
+        let slowing = if case .slowed(let factor) = audio { factor } else { 1 }
+        if let offset = sourceInfo?.videoStartOffset, offset > 0, source != nil, audio != .drop {
+            arguments += ["-itsoffset", String(format: "%.6f", offset * Double(slowing))]
+        }
         arguments += ["-i", "-"]
         var dropped: [String] = []
         var maps = ["-map", "0:v:0"]
@@ -195,14 +224,20 @@ public final class VideoWriter {
         // A sequence has no audio or subtitles; a pipe cannot be read a second time for them; y4m holds video only.
         if let source, let sourceInfo, !source.isSequence, !source.isPipe, container != "yuv4mpegpipe" {
             arguments += source.arguments
-            if sourceInfo.hasAudio { maps += ["-map", "1:a"] }
-            transcoded = Self.audioNeedingTranscode(sourceInfo, container: container)
-            if let copyable = Self.copyableAudio(container) {
+            if sourceInfo.hasAudio && audio != .drop { maps += ["-map", "1:a"] }
+            if case .slowed = audio {
+                audioCodecs = container == "webm" ? ["-c:a", "libopus", "-b:a", "160k"] : ["-c:a", "aac", "-b:a", "192k"]
+                audioCodecs += ["-filter:a", AudioPlan.tempoFilter(slowingBy: slowing)]
+            } else if audio == .copy {
+                transcoded = Self.audioNeedingTranscode(sourceInfo, container: container)
+            }
+            if audio == .copy, let copyable = Self.copyableAudio(container) {
                 for (i, codec) in sourceInfo.audioCodecs.enumerated() where !copyable.contains(codec) {
                     audioCodecs += container == "webm" ? ["-c:a:\(i)", "libopus", "-b:a:\(i)", "160k"] : ["-c:a:\(i)", "aac", "-b:a:\(i)", "192k"]
                 }
             }
             for s in sourceInfo.subtitleStreams {
+                if audio != .copy { dropped.append(s.codec); continue }
                 let fits = switch container {
                 case "matroska": true
                 case "webm": s.codec == "webvtt"
@@ -212,7 +247,9 @@ public final class VideoWriter {
             }
             maps += ["-map_metadata", "1"]
         }
-        arguments += maps + ["-c:v", codec.encoder] + codec.qualityArguments(settings, container: container, sourceInfo: sourceInfo)
+        // y4m takes the muxer's own default encoder: wrapped_avframe in ffmpeg 5, rawvideo from 6 on.
+        arguments += maps + (container == "yuv4mpegpipe" ? [] : ["-c:v", codec.encoder])
+        arguments += codec.qualityArguments(settings, container: container, sourceInfo: sourceInfo)
         arguments += ["-pix_fmt", pixelFormat]
         arguments += Self.colorArguments(sourceInfo, width: width, height: height)
         arguments += audioCodecs + ["-c:s", "copy"]

@@ -11,6 +11,16 @@ public struct VideoOptions: Codable, Sendable, Equatable {
     public enum Target: Codable, Sendable, Equatable {
         case multiply(Int)
         case fps(String)
+        /// `--slowmo N`: N× as many frames, played at the source's rate (N× longer).
+        case slowmo(Int)
+    }
+
+    /// What happens to the audio of a `--slowmo` job.
+    public enum SlowmoAudio: String, Codable, Sendable, CaseIterable {
+        /// Left out, with a note.
+        case drop
+        /// Slowed to match with its pitch kept (ffmpeg's atempo), re-encoded.
+        case stretch
     }
 
     public var input: String
@@ -31,6 +41,11 @@ public struct VideoOptions: Codable, Sendable, Equatable {
     /// `MASK.png:CURVE` arguments (RIFE v4.25).
     public var timeCurves: [String] = []
     public var timeMapMode: TimeMapMode = .flowBlend
+    /// `--dedup`: drop source frames that repeat the one before (mean absolute difference below
+    /// `duplicateThreshold`, 0–255) and place the distinct frames at their own times.
+    public var dedup: Bool = false
+    public var duplicateThreshold: Double = DuplicateScan.defaultThreshold
+    public var slowmoAudio: SlowmoAudio = .drop
     /// Where to write the summary as JSON, and the review page.
     public var report: String? = nil
     public var review: String? = nil
@@ -93,6 +108,15 @@ public struct VideoJob: Sendable {
                 throw TweenError("--fps must be a positive rate such as 60, 60000/1001 or 59.94 (got \(f))")
             }
             target = .rate(rate)
+        case .slowmo(let n):
+            guard n >= 2, n <= 64 else { throw TweenError("--slowmo must be between 2 and 64 (got \(n))") }
+            target = .multiply(n)
+        }
+        guard options.duplicateThreshold > 0, options.duplicateThreshold < 255 else {
+            throw TweenError("--duplicate-threshold must be in (0, 255) (got \(options.duplicateThreshold))")
+        }
+        if options.dedup && options.input == "-" {
+            throw TweenError("--dedup reads the input twice (once to find the repeated frames), and standard input can be read once; give the file")
         }
         guard options.sceneThreshold >= 0, options.sceneThreshold <= 1 else {
             throw TweenError("--scene-threshold must be in [0, 1] (got \(options.sceneThreshold))")
@@ -129,8 +153,8 @@ public struct VideoJob: Sendable {
         }
         input = URL(fileURLWithPath: options.input == "-" ? "/dev/stdin" : options.input).standardizedFileURL
         toStandardOutput = options.output == "-"
-        guard options.pipeFormat == "nut" else {
-            throw TweenError("--pipe-format must be nut (y4m output is not written yet; got \(options.pipeFormat))")
+        guard options.pipeFormat == "nut" || options.pipeFormat == "y4m" else {
+            throw TweenError("--pipe-format must be nut or y4m (got \(options.pipeFormat))")
         }
         var isFolder: ObjCBool = false
         let isSequence = options.input.contains("%") || (FileManager.default.fileExists(atPath: input.path, isDirectory: &isFolder) && isFolder.boolValue)
@@ -271,7 +295,37 @@ public struct VideoJob: Sendable {
             throw TweenError("\(input.path): only one frame; at least two are needed to interpolate")
         }
         let sourceRate = Rational(info.frameRateNumerator, info.frameRateDenominator)
-        let timeline = Timeline(sourceRate: sourceRate, target: target, sourceTimes: sourceTimes)
+        // --dedup: a scan finds the repeated frames; the distinct ones keep their own times and
+        // the last lasts until the source ends, so motion between them is even and the length kept.
+        var keptFrames: [Int]?
+        var sourceEnd: Rational?
+        var dedupNote: String?
+        var scannedFrames: Int?
+        if options.dedup {
+            let scan: (kept: [Int], frames: Int)
+            do { scan = try DuplicateScan.distinctFrames(media, info: info, threshold: options.duplicateThreshold) { try cancellation.check() } }
+            catch let e as MediaError { throw TweenError(e.message) }
+            scannedFrames = scan.frames
+            if scan.frames >= 2 && scan.kept.count < 2 {
+                throw TweenError("\(input.path): --dedup: all \(scan.frames) frames show the same picture (mean difference below \(options.duplicateThreshold)); there is no motion to interpolate")
+            }
+            if scan.kept.count < scan.frames {
+                let all = sourceTimes ?? (0..<scan.frames).map { Rational($0) / sourceRate }
+                guard all.count == scan.frames else {
+                    throw TweenError("\(input.path): the decoder gave \(scan.frames) frames but listed \(all.count) timestamps; the frames cannot be placed in time")
+                }
+                let end = Timeline(sourceRate: sourceRate, target: target, sourceTimes: sourceTimes).sourceDuration(sourceFrames: scan.frames)
+                sourceTimes = scan.kept.map { all[$0] }
+                sourceEnd = end
+                keptFrames = scan.kept
+            }
+            dedupNote = "--dedup: \(scan.frames - scan.kept.count) of \(scan.frames) source frames repeat the one before and were dropped; "
+                + (scan.kept.count < scan.frames ? "the \(scan.kept.count) distinct frames placed at their own times" : "none to drop")
+        }
+        let timeline = Timeline(sourceRate: sourceRate, target: target, sourceTimes: sourceTimes, sourceEnd: sourceEnd)
+        // --slowmo N: N× the frames at the source's own rate; otherwise at the timeline's rate.
+        let slowmo: Int? = if case .slowmo(let n) = options.target { n } else { nil }
+        let playbackRate = slowmo == nil ? timeline.outputRate : sourceRate
         // In flight: two source frames and the output frames of one pair.
         let perPair = Int((timeline.outputRate.doubleValue / sourceRate.doubleValue).rounded(.up))
         try MemoryBudget.check(input.path, width: info.width, height: info.height, engine: options.engine, framesInFlight: 2 + perPair)
@@ -292,7 +346,7 @@ public struct VideoJob: Sendable {
         // 16-bit PNG). 8-bit sources keep the exact 8-bit path.
         do { reader = try VideoReader(input: media, info: info, deep: true) } catch let e as MediaError { throw TweenError(e.message) }
         defer { reader.cancel() }
-        var source = ReaderSource(reader: reader, cancellation: cancellation)
+        var source = ReaderSource(reader: reader, cancellation: cancellation, keep: keptFrames.map(Set.init))
 
         let started = Date()
         let expectedOut = (sourceTimes?.count ?? info.expectedFrameCount).map { timeline.outputFrameCount(sourceFrames: $0) }
@@ -305,7 +359,7 @@ public struct VideoJob: Sendable {
         }
         let pipeline = VideoPipeline(renderer: renderer, timeline: timeline, detector: SceneCutDetector(threshold: options.sceneThreshold))
         var collector = gate.map { ReviewCollector(gate: $0, makesPictures: options.review != nil) }
-        let outputRate = timeline.outputRate.doubleValue
+        let outputRate = playbackRate.doubleValue
         let observe = { (out: RenderedOutput) in
             guard let gated = out.frame.gated else { return }
             collector?.observe(gated, at: .init(frame: out.index, seconds: Double(out.index) / outputRate,
@@ -319,9 +373,10 @@ public struct VideoJob: Sendable {
             if let container {
                 let writer = try VideoWriter(
                     destination: staged?.staging ?? output, container: container, width: info.width, height: info.height,
-                    rate: (timeline.outputRate.numerator, timeline.outputRate.denominator),
+                    rate: (playbackRate.numerator, playbackRate.denominator),
                     settings: EncoderSettings(crf: options.crf, preset: options.preset, codec: options.codec),
-                    inputBytesPerComponent: reader.bytesPerComponent, source: media, sourceInfo: info, toStandardOutput: toStandardOutput)
+                    inputBytesPerComponent: reader.bytesPerComponent, source: media, sourceInfo: info, toStandardOutput: toStandardOutput,
+                    audio: slowmo.map { options.slowmoAudio == .stretch ? .slowed($0) : .drop } ?? .copy)
                 defer { writer.cancel() }
                 encoded = (writer.codec, writer.pixelFormat)
                 let deep = reader.bytesPerComponent == 2
@@ -349,6 +404,9 @@ public struct VideoJob: Sendable {
             throw TweenError(e.description)
         }
         try cancellation.check()
+        if let scanned = scannedFrames, keptFrames != nil, source.decoded != scanned {
+            throw TweenError("\(input.path): the decoder gave \(source.decoded) frames this time and \(scanned) in the --dedup scan; the frames cannot be matched")
+        }
         if let times = sourceTimes, times.count != stats.framesIn {
             throw TweenError("\(input.path): the decoder gave \(stats.framesIn) frames but listed \(times.count) timestamps; the frames cannot be placed in time")
         }
@@ -357,22 +415,36 @@ public struct VideoJob: Sendable {
 
         var summary = VideoReport(
             input: media.isPipe ? "standard input" : input.path, output: toStandardOutput ? "standard output" : output.path, width: info.width, height: info.height,
-            sourceFPS: sourceRate.description, outputFPS: timeline.outputRate.description, model: options.engine.model.rawValue,
+            sourceFPS: sourceRate.description, outputFPS: playbackRate.description, model: options.engine.model.rawValue,
             precision: precision.rawValue, cpuPath: Precision.cpuInstructionSet,
             framesIn: stats.framesIn, framesOut: stats.framesOut, interpolated: stats.interpolated, networkPasses: stats.networkPasses,
             sceneCuts: stats.sceneCuts, heldAtCuts: stats.heldAtCuts, seconds: seconds, engineSeconds: stats.engineSeconds,
             outputFramesPerSecond: Double(stats.framesOut) / max(seconds, 1e-9),
             inputDuration: timeline.sourceDuration(sourceFrames: stats.framesIn).doubleValue,
-            outputDuration: Double(stats.framesOut) / timeline.outputRate.doubleValue,
-            audioCopied: info.hasAudio && container != nil, subtitlesDropped: dropped)
+            outputDuration: Double(stats.framesOut) / playbackRate.doubleValue,
+            audioCopied: info.hasAudio && container != nil && (slowmo == nil || options.slowmoAudio == .stretch), subtitlesDropped: dropped)
         summary.estimatedPeakMiB = estimatedPeak >> 20
         summary.peakMemoryMiB = MemoryBudget.peakResidentMiB()
         if info.hasAudio && container == nil { summary.notes.append("audio is not written to a PNG directory") }
+        if info.hasAudio && container == "yuv4mpegpipe" {
+            summary.audioCopied = false
+            summary.notes.append("y4m holds video only: the audio is not written (--pipe-format nut keeps it)")
+        }
         summary.colorConversion = "\(info.color.conversionMatrix(width: info.width, height: info.height))/\(info.color.conversionRange(pixelFormat: info.pixelFormat))"
         summary.sourceColor = info.color
         summary.sampleAspectRatio = info.sampleAspectRatio?.description
         summary.variableFrameRate = sourceTimes != nil
         if let gapsNote { summary.notes.append(gapsNote) }
+        if let dedupNote { summary.notes.append(dedupNote) }
+        summary.duplicatesDropped = keptFrames.map { source.decoded - $0.count } ?? 0
+        if let slowmo {
+            summary.notes.append("--slowmo \(slowmo): \(stats.framesOut) frames played at the source's \(sourceRate) fps, \(slowmo)× as long")
+            if info.hasAudio && container != nil {
+                summary.notes.append(options.slowmoAudio == .stretch
+                    ? "audio slowed \(slowmo)× with its pitch kept (ffmpeg atempo) and re-encoded"
+                    : "audio left out (a \(slowmo)× slower picture; --slowmo-audio stretch keeps it, slowed with its pitch kept)")
+            }
+        }
         if !transcoded.isEmpty {
             summary.notes.append("\(transcoded.joined(separator: ", ")) audio re-encoded as AAC 192 kb/s (\(output.pathExtension.uppercased()) cannot hold it as it is; .mkv keeps it)")
         }
@@ -390,7 +462,9 @@ public struct VideoJob: Sendable {
             }
             summary.notes.append(note)
         }
-        if !dropped.isEmpty {
+        if !dropped.isEmpty && slowmo != nil {
+            summary.notes.append("\(dropped.joined(separator: ", ")) subtitles not copied (their times do not match a --slowmo picture)")
+        } else if !dropped.isEmpty {
             summary.notes.append("\(dropped.joined(separator: ", ")) subtitles not copied (MP4/MOV take mov_text only; use .mkv)")
         }
         if let review = collector?.review() {
@@ -423,6 +497,7 @@ public struct VideoJob: Sendable {
                 let conversion = switch options.target {
                 case .multiply(let n): "--multi \(n)"
                 case .fps(let f): "--fps \(f) from \(timeline.sourceRate) fps"
+                case .slowmo(let n): "--slowmo \(n)"
                 }
                 throw TweenError("--model rife-hdv3 makes only dyadic times (1/2, 1/4, 3/4, 1/8, …) by bisection, but \(conversion) needs t = \(t) ("
                                  + String(format: "%.4g", t.doubleValue) + "); use --model rife-v4.25")
@@ -439,13 +514,28 @@ public struct VideoJob: Sendable {
     }
 }
 
-/// Decoded frames as the pipeline's `FrameSource`; stops at a cancellation.
+/// Decoded frames as the pipeline's `FrameSource`; stops at a cancellation. With `keep`, only
+/// those frames (0-based decode order) are handed on (`--dedup`).
 struct ReaderSource: FrameSource {
     let reader: VideoReader
     let cancellation: JobCancellation
+    var keep: Set<Int>? = nil
+    /// Frames decoded so far, kept or not.
+    private(set) var decoded = 0
+
+    init(reader: VideoReader, cancellation: JobCancellation, keep: Set<Int>? = nil) {
+        self.reader = reader
+        self.cancellation = cancellation
+        self.keep = keep
+    }
+
     mutating func next() throws -> Tensor? {
-        try cancellation.check()
-        return try reader.nextTensor()
+        while true {
+            try cancellation.check()
+            guard let frame = try reader.nextTensor() else { return nil }
+            decoded += 1
+            if keep?.contains(decoded - 1) ?? true { return frame }
+        }
     }
 }
 
@@ -531,6 +621,8 @@ public struct VideoReport: Codable, Sendable {
     public var pixelFormat: String? = nil
     /// Whether the source's frames were placed by their timestamps (variable frame rate).
     public var variableFrameRate = false
+    /// Source frames `--dedup` dropped as repeats of the frame before.
+    public var duplicatesDropped = 0
 
     /// The summary line.
     public var text: String {

@@ -12,6 +12,7 @@ extension Precision: ExpressibleByArgument {}
 extension VideoCodec: ExpressibleByArgument {}
 extension TimeMapMode: ExpressibleByArgument {}
 extension EvaluationMethod: ExpressibleByArgument {}
+extension VideoOptions.SlowmoAudio: ExpressibleByArgument {}
 
 /// The options every command that runs the network shares.
 struct EngineOptions: ParsableArguments {

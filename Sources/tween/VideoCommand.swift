@@ -28,12 +28,20 @@ struct VideoCommand: ParsableCommand {
     @Argument(help: "The input video (any container and codec ffmpeg reads), or an image sequence: a folder of numbered frames or a pattern such as frames/%06d.png (with --input-fps).")
     var input: String
     @Option(help: "Frame rate of an image-sequence input: 24, 24000/1001, 23.976 …") var inputFps: String?
-    @Option(help: "With -o -: the stream written to stdout: nut (raw video with the source's audio).")
+    @Option(help: "With -o -: the stream written to stdout: nut (raw video with the source's audio) or y4m (video only).")
     var pipeFormat: String = "nut"
     @Option(name: .shortAndLong, help: "Output video (.mp4, .mov, .mkv) or PNG directory.") var output: String
     @Option(help: "Output frames per input frame (N-1 new frames in each pair), ≥ 2.") var multi: Int?
     @Option(help: "Output frame rate: an integer, a fraction (60000/1001) or a decimal (59.94 means 60000/1001).")
     var fps: String?
+    @Option(help: "Slow motion: N× as many frames (N-1 new in each pair) played at the source's rate, N× as long; 2…64.")
+    var slowmo: Int?
+    @Option(help: "With --slowmo: drop the audio (default) or stretch it (slowed with its pitch kept, re-encoded).")
+    var slowmoAudio: VideoOptions.SlowmoAudio = .drop
+    @Flag(help: "Drop source frames that repeat the one before (anime on twos/threes, copies a CFR conversion inserted) and place the distinct frames at their own times, so motion is even.")
+    var dedup = false
+    @Option(help: "With --dedup: below this mean absolute difference (0–255, all pixels) a frame repeats the last kept one.")
+    var duplicateThreshold: Double = DuplicateScan.defaultThreshold
     @OptionGroup var engine: EngineOptions
     @Option(help: "Scene-cut threshold: mean absolute luma difference of 32×32 thumbnails, 0…1 (0 = never interpolate).")
     var sceneThreshold: Double = SceneCutDetector.defaultThreshold
@@ -54,11 +62,12 @@ struct VideoCommand: ParsableCommand {
 
     func run() throws {
         let target: VideoOptions.Target
-        switch (multi, fps) {
-        case (.some, .some): throw TweenError("give either --multi or --fps, not both")
-        case (nil, nil): throw TweenError("give --multi N or --fps F")
-        case (let n?, nil): target = .multiply(n)
-        case (nil, let f?): target = .fps(f)
+        switch (multi, fps, slowmo) {
+        case (let n?, nil, nil): target = .multiply(n)
+        case (nil, let f?, nil): target = .fps(f)
+        case (nil, nil, let n?): target = .slowmo(n)
+        case (nil, nil, nil): throw TweenError("give --multi N, --fps F or --slowmo N")
+        default: throw TweenError("give one of --multi, --fps and --slowmo")
         }
         var options = VideoOptions(input: input, output: output, target: target)
         options.engine = engine.settings
@@ -73,6 +82,10 @@ struct VideoCommand: ParsableCommand {
         options.report = report
         options.review = review
         options.force = force
+        options.dedup = dedup
+        options.duplicateThreshold = duplicateThreshold
+        options.slowmoAudio = slowmoAudio
+        if slowmo == nil && slowmoAudio != .drop { throw TweenError("--slowmo-audio goes with --slowmo") }
 
         let job = try VideoJob(options)
         let live = !quiet && Terminal.isTerminal

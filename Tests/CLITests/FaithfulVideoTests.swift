@@ -381,17 +381,17 @@ enum PNGFile {
 
 @Suite("faithful video: pipes", .enabled(if: videoReady, "needs ffmpeg and the weights (Scripts/setup.sh)"))
 struct PipeTests {
-    @Test("y4m on stdin in, NUT on stdout out: frame counts exact, messages on stderr only")
-    func pipes() throws {
-        let dir = Scratch.directory("pipes")
-        let y4m = dir.appendingPathComponent("in.y4m"), nut = dir.appendingPathComponent("out.nut")
+    @Test("y4m on stdin in, NUT or y4m on stdout out: frame counts exact, messages on stderr only", arguments: ["nut", "y4m"])
+    func pipes(format: String) throws {
+        let dir = Scratch.directory("pipes-\(format)")
+        let y4m = dir.appendingPathComponent("in.y4m"), out = dir.appendingPathComponent("out.\(format)")
         try MediaTools.make(y4m, ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", "6", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe"])
         let process = Process()
         process.executableURL = try tweenExecutable()
-        process.arguments = ["video", "-", "-o", "-", "--multi", "2"]
+        process.arguments = ["video", "-", "-o", "-", "--multi", "2", "--pipe-format", format]
         process.standardInput = try FileHandle(forReadingFrom: y4m)
-        FileManager.default.createFile(atPath: nut.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: nut)
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
         let err = Pipe()
         process.standardError = err
         try process.run()
@@ -399,6 +399,89 @@ struct PipeTests {
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "\(said)")
         #expect(said.contains("6 frames in → 12 out") && said.contains("standard output"), "\(said)")
-        #expect(try MediaTools.stream(nut, "video")?.frames == 12)
+        let head = try FileHandle(forReadingFrom: out).read(upToCount: 9) ?? Data()
+        #expect(format != "y4m" || String(decoding: head, as: UTF8.self) == "YUV4MPEG2", "stdout starts \(head as NSData)")
+        #expect(try MediaTools.stream(out, "video")?.frames == 12)
+    }
+}
+
+@Suite("faithful video: --dedup and --slowmo", .enabled(if: videoReady, "needs ffmpeg and the weights (Scripts/setup.sh)"))
+struct DedupSlowmoTests {
+    /// Per-frame PSNR (RGB, 8-bit) of two equally long decodes.
+    static func psnrs(_ a: [[UInt8]], _ b: [[UInt8]]) -> [Double] {
+        zip(a, b).map { x, y in
+            var squared = 0.0
+            for j in x.indices { let d = Double(x[j]) - Double(y[j]); squared += d * d }
+            return 10 * log10(255 * 255 / max(squared / Double(x.count), 1e-12))
+        }
+    }
+
+    @Test("a clip with every frame doubled converts to the same motion as the undoubled one (≥ 40 dB); without --dedup it stutters")
+    func doubled() throws {
+        let dir = Scratch.directory("dedup")
+        let once = dir.appendingPathComponent("once.mkv"), twice = dir.appendingPathComponent("twice.mkv")
+        try MediaTools.make(once, ["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=12", "-frames:v", "8", "-c:v", "ffv1", "-pix_fmt", "yuv420p"])
+        // Every frame shown twice at 24 fps (drawn "on twos"), then coded lossily so the copies are not byte-equal.
+        try MediaTools.make(twice, ["-i", once.path, "-vf", "fps=24", "-c:v", "libx264", "-crf", "4", "-pix_fmt", "yuv420p"])
+        let a = dir.appendingPathComponent("a.mkv"), b = dir.appendingPathComponent("b.mkv"), c = dir.appendingPathComponent("c.mkv")
+        let ra = try runTween(["video", once.path, "-o", a.path, "--fps", "48", "--codec", "ffv1"])
+        let rb = try runTween(["video", twice.path, "-o", b.path, "--fps", "48", "--codec", "ffv1", "--dedup"])
+        let rc = try runTween(["video", twice.path, "-o", c.path, "--fps", "48", "--codec", "ffv1"])
+        try #require(ra.status == 0 && rb.status == 0 && rc.status == 0, "\(ra.stderr)\(rb.stderr)\(rc.stderr)")
+        #expect(rb.stdout.contains("8 of 16 source frames repeat the one before and were dropped"), "\(rb.stdout)")
+        let fa = try MediaTools.decodeRGB(a, width: 96, height: 64), fb = try MediaTools.decodeRGB(b, width: 96, height: 64)
+        let fc = try MediaTools.decodeRGB(c, width: 96, height: 64)
+        try #require(fa.count == 32 && fb.count == 32 && fc.count == 32, "frames \(fa.count), \(fb.count), \(fc.count)")
+        let deduped = Self.psnrs(fa, fb), stuttering = Self.psnrs(fa, fc)
+        print("dedup: worst \(String(format: "%.2f", deduped.min()!)) dB; without --dedup: worst \(String(format: "%.2f", stuttering.min()!)) dB")
+        #expect(deduped.min()! >= 40, "\(deduped)")
+        #expect(stuttering.min()! < 30, "the test must be able to fail: \(stuttering)")
+    }
+
+    @Test("--dedup refuses a still clip and standard input with one line, exit 1, nothing written")
+    func refusals() throws {
+        let dir = Scratch.directory("dedup-still")
+        let still = dir.appendingPathComponent("still.mkv"), out = dir.appendingPathComponent("out.mkv")
+        try MediaTools.make(still, ["-f", "lavfi", "-i", "color=c=gray:size=64x48:rate=10", "-frames:v", "5", "-c:v", "ffv1"])
+        let r = try runTween(["video", still.path, "-o", out.path, "--multi", "2", "--dedup"])
+        #expect(r.status == 1 && r.stderr.contains("all 5 frames show the same picture"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["still.mkv"])
+        let p = try runTween(["video", "-", "-o", out.path, "--multi", "2", "--dedup"])
+        #expect(p.status == 1 && p.stderr.contains("standard input can be read once"), "\(p.stderr)")
+    }
+
+    /// Zero crossings per second of the first channel of `url`'s audio (a sine of f Hz has 2f).
+    static func crossingsPerSecond(_ url: URL) throws -> Double {
+        let data = try MediaTools.run("ffmpeg", ["-nostdin", "-v", "error", "-i", url.path, "-map", "0:a:0", "-ac", "1", "-ar", "48000",
+                                                 "-f", "s16le", "-"])
+        let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        let middle = samples[samples.count / 10..<samples.count * 9 / 10]  // away from the encoder's edges
+        var crossings = 0
+        for (x, y) in zip(middle, middle.dropFirst()) where (x < 0) != (y < 0) { crossings += 1 }
+        return Double(crossings) / (Double(middle.count) / 48000)
+    }
+
+    @Test("--slowmo 3: 3× the frames at the source rate, 3× as long; audio dropped by default, or stretched with its pitch kept")
+    func slowmo() throws {
+        let dir = Scratch.directory("slowmo")
+        let input = dir.appendingPathComponent("in.mp4")
+        try MediaTools.make(input, ["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=24", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                                    "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        let quiet = dir.appendingPathComponent("quiet.mp4"), stretched = dir.appendingPathComponent("stretched.mp4")
+        let q = try runTween(["video", input.path, "-o", quiet.path, "--slowmo", "3"])
+        try #require(q.status == 0, "\(q.stderr)")
+        #expect(q.stdout.contains("audio left out"), "\(q.stdout)")
+        let video = try #require(try MediaTools.stream(quiet, "video"))
+        #expect(video.frames == 72 && video.rate == "24/1" && abs((video.duration ?? 0) - 3) < 0.05, "\(video)")
+        #expect(try MediaTools.stream(quiet, "audio") == nil)
+
+        let s = try runTween(["video", input.path, "-o", stretched.path, "--slowmo", "3", "--slowmo-audio", "stretch"])
+        try #require(s.status == 0, "\(s.stderr)")
+        let audio = try #require(try MediaTools.stream(stretched, "audio"))
+        #expect(abs((audio.duration ?? 0) - 3) < 0.1, "audio lasts \(audio.duration ?? 0) s")
+        let source = try Self.crossingsPerSecond(input), slowed = try Self.crossingsPerSecond(stretched)
+        print("slowmo: \(source) crossings/s in, \(slowed) out")
+        #expect(abs(slowed / source - 1) < 0.03, "pitch moved: \(source) → \(slowed) crossings per second")
     }
 }

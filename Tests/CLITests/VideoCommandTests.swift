@@ -194,8 +194,12 @@ struct VideoCommandTests {
         // Options and paths.
         expectCleanFailure(try runTween(["video", good.path, "-o", good.path, "--multi", "2", "--force"]),
                            mentions: "overwrite the input", directory: dir)
-        expectCleanFailure(try runTween(["video", good.path, "-o", out, "--multi", "2", "--fps", "60"]), mentions: "not both", directory: dir)
-        expectCleanFailure(try runTween(["video", good.path, "-o", out]), mentions: "--multi N or --fps F", directory: dir)
+        expectCleanFailure(try runTween(["video", good.path, "-o", out, "--multi", "2", "--fps", "60"]), mentions: "one of --multi, --fps and --slowmo", directory: dir)
+        expectCleanFailure(try runTween(["video", good.path, "-o", out, "--slowmo", "1"]), mentions: "--slowmo must be between 2 and 64", directory: dir)
+        expectCleanFailure(try runTween(["video", good.path, "-o", out, "--multi", "2", "--slowmo-audio", "stretch"]), mentions: "--slowmo-audio goes with --slowmo", directory: dir)
+        expectCleanFailure(try runTween(["video", good.path, "-o", out, "--multi", "2", "--dedup", "--duplicate-threshold", "0"]),
+                           mentions: "--duplicate-threshold must be in (0, 255)", directory: dir)
+        expectCleanFailure(try runTween(["video", good.path, "-o", out]), mentions: "--multi N, --fps F or --slowmo N", directory: dir)
         expectCleanFailure(try runTween(["video", good.path, "-o", out, "--multi", "1"]), mentions: "--multi must be", directory: dir)
         expectCleanFailure(try runTween(["video", good.path, "-o", out, "--fps", "fast"]), mentions: "--fps must be", directory: dir)
         expectCleanFailure(try runTween(["video", good.path, "-o", dir.appendingPathComponent("out.avi").path, "--multi", "2"]),

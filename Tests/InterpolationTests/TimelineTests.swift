@@ -169,6 +169,21 @@ struct TimestampTimelineTests {
         #expect(timed.outputFrameCount(sourceFrames: 50) == plain.outputFrameCount(sourceFrames: 50))
     }
 
+    @Test("--dedup's timeline: distinct frames at their own times, the last held until the source ends")
+    func dedupEnd() {
+        // A 12 fps drawing on twos in a 24 fps stream: frames 0, 2, 4, 6 kept (times 0, 1/12, 2/12, 3/12), 8 frames long.
+        let kept = [0, 2, 4, 6].map { Rational($0, 24) }
+        let dedup = Timeline(sourceRate: Rational(24), target: .rate(Rational(48)), sourceTimes: kept, sourceEnd: Rational(8, 24))
+        let drawn = Timeline(sourceRate: Rational(12), target: .rate(Rational(48)))
+        for k in 0..<16 { #expect(dedup.position(k) == drawn.position(k), "output frame \(k)") }
+        #expect(dedup.sourceDuration(sourceFrames: 4) == Rational(1, 3))
+        #expect(dedup.outputFrameCount(sourceFrames: 4) == drawn.outputFrameCount(sourceFrames: 4))
+        // A held last frame (frames 4–7 the same picture): the last kept frame lasts to the end, not one gap.
+        let held = Timeline(sourceRate: Rational(24), target: .multiply(2), sourceTimes: [0, 1, 2, 3, 4].map { Rational($0, 24) }, sourceEnd: Rational(8, 24))
+        #expect(held.outputFrameCount(sourceFrames: 5) == 16)
+        #expect(held.position(15) == Rational(4) + Rational(7, 8))
+    }
+
     @Test("HDv3 takes timestamps only where every t is dyadic")
     func dyadic() {
         let halves = [0, 40, 80, 120].map { Rational($0, 1000) }

@@ -89,3 +89,17 @@ struct VideoProbeTests {
         #expect(frames.count == 17)
     }
 }
+
+@Suite("slowed audio's atempo chain")
+struct TempoFilterTests {
+    @Test("one atempo slows by at most 2×: chained 0.5s, then the rest", arguments: [
+        (2, "atempo=0.5"), (3, "atempo=0.5,atempo=0.666667"), (4, "atempo=0.5,atempo=0.5"),
+        (8, "atempo=0.5,atempo=0.5,atempo=0.5"), (10, "atempo=0.5,atempo=0.5,atempo=0.5,atempo=0.800000"), (1, "anull"),
+    ])
+    func chain(factor: Int, expected: String) {
+        #expect(AudioPlan.tempoFilter(slowingBy: factor) == expected)
+        // The chain's product is the slowing.
+        let product = expected == "anull" ? 1 : expected.split(separator: ",").map { Double($0.dropFirst(7))! }.reduce(1, *)
+        #expect(abs(product * Double(factor) - 1) < 1e-5)
+    }
+}
