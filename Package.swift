@@ -17,16 +17,21 @@ let package = Package(
         .library(name: "TweenKit", targets: ["TweenKit"]),
         .library(name: "Interpolation", targets: ["Interpolation"]),
         .library(name: "MediaIO", targets: ["MediaIO"]),
-        .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "ImageMetrics", targets: ["ImageMetrics"]),
         // The checkpoint readers alone (Fuzz/ drives them through this product).
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
+        // The service's durable job and chunk ledger (SQLite or PostgreSQL), with fenced leases.
+        .library(name: "JobStore", targets: ["JobStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        // System libraries (Debian: libdnnl-dev, libpng-dev).
+        // System libraries (Debian: libdnnl-dev, libpng-dev, libsqlite3-dev).
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // libpng's errors longjmp, so a small C target owns every libpng call.
         .target(name: "CPNGSupport", linkerSettings: [.linkedLibrary("png16")]),
 
@@ -36,13 +41,17 @@ let package = Package(
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoint"], swiftSettings: strictSettings),
         .target(name: "Interpolation", dependencies: ["Models", "TensorCore"], swiftSettings: strictSettings),
         .target(name: "MediaIO", dependencies: ["TensorCore", "CPNGSupport"], swiftSettings: strictSettings),
-        .target(name: "Metrics", dependencies: ["TensorCore", "Checkpoint"], swiftSettings: strictSettings),
+        .target(name: "ImageMetrics", dependencies: ["TensorCore", "Checkpoint"], swiftSettings: strictSettings),
         .target(
-            name: "Evaluation", dependencies: ["Interpolation", "Models", "Metrics", "MediaIO", "TensorCore"],
+            name: "Evaluation", dependencies: ["Interpolation", "Models", "ImageMetrics", "MediaIO", "TensorCore"],
             swiftSettings: strictSettings),
         .target(
             name: "TweenKit",
-            dependencies: ["Interpolation", "MediaIO", "Models", "Evaluation", "Metrics", "Checkpoint", "TensorCore"],
+            dependencies: ["Interpolation", "MediaIO", "Models", "Evaluation", "ImageMetrics", "Checkpoint", "TensorCore"],
+            swiftSettings: strictSettings),
+        .target(
+            name: "JobStore",
+            dependencies: ["CSQLite", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .executableTarget(
             name: "tween",
@@ -64,9 +73,13 @@ let package = Package(
             name: "InterpolationTests", dependencies: ["Interpolation", "MediaIO", "TensorCore", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ImageMetricsTests", dependencies: ["ImageMetrics", "Checkpoint", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Interpolation", "MediaIO", "TensorCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MediaIO", "Interpolation", "Checkpoint", "TweenKit", "tween"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "JobStoreTests",
+            dependencies: ["JobStore", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "TweenKitTests", dependencies: ["TweenKit", "MediaIO", "Interpolation", "TestSupport"],
             swiftSettings: strictSettings),

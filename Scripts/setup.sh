@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--print-models-dir" ]]; then echo "$MODELS"; exit 0; fi
 
 if [[ "${1:-}" != "--weights" ]]; then
     need=()
-    for pkg in libdnnl-dev libpng-dev pkg-config python3-pip python3-numpy unzip ffmpeg; do
+    for pkg in libdnnl-dev libpng-dev libsqlite3-dev pkg-config python3-pip python3-numpy unzip ffmpeg; do
         dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
     done
     command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || need+=(python3-pip)

@@ -1,7 +1,7 @@
 public import Foundation
 public import Interpolation
 public import MediaIO
-import Metrics
+import ImageMetrics
 
 /// The drop-frame protocol on a video: frames are dropped and predicted back from their
 /// neighbours, so any clip is its own ground truth.

@@ -1,7 +1,7 @@
 import Foundation
 public import Interpolation
 public import MediaIO
-public import Metrics
+public import ImageMetrics
 
 /// The scores of one prediction against its ground truth.
 public struct Scores: Sendable, Equatable {

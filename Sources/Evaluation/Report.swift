@@ -1,7 +1,7 @@
 public import Foundation
 import Interpolation
 import MediaIO
-import Metrics
+import ImageMetrics
 
 extension EvaluationRun {
     /// The summary as a Markdown table: mean PSNR, both SSIMs, LPIPS, IE and seconds per sample

@@ -3,7 +3,7 @@ public import Evaluation
 public import Interpolation
 import Checkpoint
 import MediaIO
-import Metrics
+import ImageMetrics
 import Models
 public import TensorCore
 

@@ -1,7 +1,7 @@
 import Checkpoint
 import Foundation
 import MediaIO
-import Metrics
+import ImageMetrics
 import TestSupport
 import Testing
 

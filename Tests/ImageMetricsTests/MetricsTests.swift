@@ -1,6 +1,6 @@
 import Foundation
 import MediaIO
-import Metrics
+import ImageMetrics
 import TensorCore
 import TestSupport
 import Testing
