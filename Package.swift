@@ -53,6 +53,8 @@ let package = Package(
             name: "JobStore",
             dependencies: ["CSQLite", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
+        // The job store's cost per chunk (benchmarks live apart from tests).
+        .executableTarget(name: "store-bench", dependencies: ["JobStore"], swiftSettings: strictSettings),
         .executableTarget(
             name: "tween",
             dependencies: [

@@ -56,6 +56,9 @@ public final class PostgresJobStore: JobStore {
 
     /// postgres-nio's errors print little by default; the server's message is what a person needs.
     static func describe(_ error: any Error) -> String {
+        if let e = error as? PostgresTransactionError {
+            if let inner = e.closureError ?? e.beginError ?? e.commitError { return describe(inner) }
+        }
         if let e = error as? PSQLError {
             if let message = e.serverInfo?[.message] { return message }
             return "\(e.code)"
