@@ -26,12 +26,10 @@ public enum DuplicateScan {
         var index = 0
         while let frame = try reader.next() {
             try check()
-            if let previous = last, RGBImage.meanAbsoluteDifference(previous, frame) < threshold {
-                index += 1
-                continue
+            if last.map({ RGBImage.meanAbsoluteDifference($0, frame) >= threshold }) ?? true {
+                kept.append(index)
+                last = frame
             }
-            kept.append(index)
-            last = frame
             index += 1
         }
         return (kept, index)

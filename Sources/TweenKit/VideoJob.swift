@@ -297,15 +297,14 @@ public struct VideoJob: Sendable {
         let sourceRate = Rational(info.frameRateNumerator, info.frameRateDenominator)
         // --dedup: a scan finds the repeated frames; the distinct ones keep their own times and
         // the last lasts until the source ends, so motion between them is even and the length kept.
-        var keptFrames: [Int]?
+        // Set only when the scan dropped frames: the kept frames' indices and the frames scanned.
+        var deduped: (kept: [Int], frames: Int)?
         var sourceEnd: Rational?
         var dedupNote: String?
-        var scannedFrames: Int?
         if options.dedup {
             let scan: (kept: [Int], frames: Int)
             do { scan = try DuplicateScan.distinctFrames(media, info: info, threshold: options.duplicateThreshold) { try cancellation.check() } }
             catch let e as MediaError { throw TweenError(e.message) }
-            scannedFrames = scan.frames
             if scan.frames >= 2 && scan.kept.count < 2 {
                 throw TweenError("\(input.path): --dedup: all \(scan.frames) frames show the same picture (mean difference below \(options.duplicateThreshold)); there is no motion to interpolate")
             }
@@ -317,7 +316,7 @@ public struct VideoJob: Sendable {
                 let end = Timeline(sourceRate: sourceRate, target: target, sourceTimes: sourceTimes).sourceDuration(sourceFrames: scan.frames)
                 sourceTimes = scan.kept.map { all[$0] }
                 sourceEnd = end
-                keptFrames = scan.kept
+                deduped = scan
             }
             dedupNote = "--dedup: \(scan.frames - scan.kept.count) of \(scan.frames) source frames repeat the one before and were dropped; "
                 + (scan.kept.count < scan.frames ? "the \(scan.kept.count) distinct frames placed at their own times" : "none to drop")
@@ -346,7 +345,7 @@ public struct VideoJob: Sendable {
         // 16-bit PNG). 8-bit sources keep the exact 8-bit path.
         do { reader = try VideoReader(input: media, info: info, deep: true) } catch let e as MediaError { throw TweenError(e.message) }
         defer { reader.cancel() }
-        var source = ReaderSource(reader: reader, cancellation: cancellation, keep: keptFrames.map(Set.init))
+        var source = ReaderSource(reader: reader, cancellation: cancellation, keep: deduped.map { Set($0.kept) })
 
         let started = Date()
         let expectedOut = (sourceTimes?.count ?? info.expectedFrameCount).map { timeline.outputFrameCount(sourceFrames: $0) }
@@ -404,8 +403,8 @@ public struct VideoJob: Sendable {
             throw TweenError(e.description)
         }
         try cancellation.check()
-        if let scanned = scannedFrames, keptFrames != nil, source.decoded != scanned {
-            throw TweenError("\(input.path): the decoder gave \(source.decoded) frames this time and \(scanned) in the --dedup scan; the frames cannot be matched")
+        if let deduped, source.decoded != deduped.frames {
+            throw TweenError("\(input.path): the decoder gave \(source.decoded) frames this time and \(deduped.frames) in the --dedup scan; the frames cannot be matched")
         }
         if let times = sourceTimes, times.count != stats.framesIn {
             throw TweenError("\(input.path): the decoder gave \(stats.framesIn) frames but listed \(times.count) timestamps; the frames cannot be placed in time")
@@ -436,7 +435,7 @@ public struct VideoJob: Sendable {
         summary.variableFrameRate = sourceTimes != nil
         if let gapsNote { summary.notes.append(gapsNote) }
         if let dedupNote { summary.notes.append(dedupNote) }
-        summary.duplicatesDropped = keptFrames.map { source.decoded - $0.count } ?? 0
+        summary.duplicatesDropped = deduped.map { $0.frames - $0.kept.count } ?? 0
         if let slowmo {
             summary.notes.append("--slowmo \(slowmo): \(stats.framesOut) frames played at the source's \(sourceRate) fps, \(slowmo)× as long")
             if info.hasAudio && container != nil {
